@@ -1,0 +1,184 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * A model is data: a list of ops over named tensors, the parameters they read, and the
+ * coupled channel families the pruner works on. Shapes come from the parameters, so a slimmed
+ * model (smaller tensors) runs through the same graph unchanged. Nothing here special-cases a
+ * model by name.
+ */
+
+export type Op =
+  | { kind: 'conv'; out: string; input: string; weight: string; stride: number }
+  | {
+      kind: 'bn';
+      out: string;
+      input: string;
+      gamma: string;
+      beta: string;
+      mean: string;
+      variance: string;
+    }
+  /** Per-channel multiplier (Gate Decorator's gate); its parameter is created by the pruner. */
+  | { kind: 'gate'; out: string; input: string; gate: string }
+  | { kind: 'relu'; out: string; input: string }
+  | { kind: 'add'; out: string; a: string; b: string }
+  | { kind: 'maxpool'; out: string; input: string }
+  | { kind: 'gap'; out: string; input: string }
+  | { kind: 'dense'; out: string; input: string; weight: string; bias: string };
+
+export type ParamInit = 'he' | 'zeros' | 'ones' | 'dense';
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: ParamInit;
+  /** BatchNorm running statistics are state, not trained (and get no weight decay). */
+  trainable: boolean;
+  /** Whether weight decay applies (PyTorch recipes decay every trained tensor; BN stats never). */
+  decay: boolean;
+}
+
+/** One parameter's slice that belongs to a channel: index c along `axis`. */
+export interface FamilyMember {
+  param: string;
+  axis: number;
+  /**
+   * 'out': this tensor produces the channel (conv output, BN vectors); its weights carry the
+   * channel's importance. 'in': it consumes the channel (next conv's or dense's input).
+   */
+  role: 'out' | 'in';
+}
+
+/**
+ * Channels coupled through the graph: removing channel c removes slice c of every member.
+ * For ResNet, every layer tied by a residual add is one family.
+ */
+export interface ChannelFamily {
+  id: string;
+  label: string;
+  channels: number;
+  members: FamilyMember[];
+  /** BN ops whose output channels are this family (where Gate Decorator puts its gates). */
+  bns: string[];
+}
+
+export interface ModelDef {
+  name: string;
+  inputShape: [number, number, number];
+  numClasses: number;
+  ops: Op[];
+  /** Name of the tensor holding the logits. */
+  output: string;
+  params: ParamSpec[];
+  families: ChannelFamily[];
+}
+
+export interface Model {
+  def: ModelDef;
+  vars: Map<string, tf.Variable>;
+}
+
+export const BN_EPSILON = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+// tfjs needs globally unique variable names; several models (a run and its slimmed copy) coexist.
+let nextVariableId = 0;
+
+/** Deterministic init: Kaiming-normal (fan-out, as torchvision) for convs, PyTorch's uniform for dense. */
+export function initParams(def: ModelDef, seed: number): Model {
+  const vars = new Map<string, tf.Variable>();
+  def.params.forEach((p, i) => {
+    const value = tf.tidy(() => {
+      switch (p.init) {
+        case 'zeros':
+          return tf.zeros(p.shape);
+        case 'ones':
+          return tf.ones(p.shape);
+        case 'he': {
+          const [kh, kw, , out] = p.shape;
+          const std = Math.sqrt(2 / (kh * kw * out));
+          return tf.randomNormal(p.shape, 0, std, 'float32', seed * 1000 + i);
+        }
+        case 'dense': {
+          const fanIn = p.shape[0];
+          const bound = 1 / Math.sqrt(fanIn);
+          return tf.randomUniform(p.shape, -bound, bound, 'float32', seed * 1000 + i);
+        }
+      }
+    });
+    vars.set(p.name, tf.variable(value, p.trainable, `${def.name}/${p.name}#${nextVariableId++}`));
+    value.dispose();
+  });
+  return { def, vars };
+}
+
+export function param(model: Model, name: string): tf.Variable {
+  const v = model.vars.get(name);
+  if (!v) throw new Error(`model ${model.def.name} has no parameter ${name}`);
+  return v;
+}
+
+export function trainableVars(model: Model): tf.Variable[] {
+  return model.def.params.filter((p) => p.trainable && model.vars.has(p.name)).map((p) => param(model, p.name));
+}
+
+export function disposeModel(model: Model): void {
+  for (const v of model.vars.values()) v.dispose();
+  model.vars.clear();
+}
+
+/**
+ * Runs the graph. In training mode BatchNorm uses batch statistics and updates its running
+ * averages in place (assign is not differentiated, so this is safe inside a gradient tape).
+ */
+export function forward(model: Model, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+  return tf.tidy(() => {
+    const env = new Map<string, tf.Tensor>([['input', x]]);
+    const get = (name: string): tf.Tensor => {
+      const t = env.get(name);
+      if (!t) throw new Error(`graph ${model.def.name}: tensor ${name} used before it is made`);
+      return t;
+    };
+    for (const op of model.def.ops) {
+      env.set(op.out, runOp(model, op, get, training));
+    }
+    return get(model.def.output) as tf.Tensor2D;
+  });
+}
+
+function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: boolean): tf.Tensor {
+  switch (op.kind) {
+    case 'conv':
+      return tf.conv2d(get(op.input) as tf.Tensor4D, param(model, op.weight) as tf.Variable<tf.Rank.R4>, op.stride, 'same');
+    case 'bn': {
+      const input = get(op.input) as tf.Tensor4D;
+      const mean = param(model, op.mean);
+      const variance = param(model, op.variance);
+      let m: tf.Tensor = mean;
+      let v: tf.Tensor = variance;
+      if (training) {
+        const moments = tf.moments(input, [0, 1, 2]);
+        m = moments.mean;
+        v = moments.variance;
+        const n = input.size / input.shape[3];
+        // Running variance is the unbiased estimate, as PyTorch keeps it.
+        const unbiased = tf.mul(v, n / Math.max(1, n - 1));
+        mean.assign(tf.add(tf.mul(mean, 1 - BN_MOMENTUM), tf.mul(m, BN_MOMENTUM)));
+        variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+      }
+      return tf.batchNorm(input, m, v, param(model, op.beta), param(model, op.gamma), BN_EPSILON);
+    }
+    case 'gate':
+      return tf.mul(get(op.input), param(model, op.gate));
+    case 'relu':
+      return tf.relu(get(op.input));
+    case 'add':
+      return tf.add(get(op.a), get(op.b));
+    case 'maxpool':
+      return tf.maxPool(get(op.input) as tf.Tensor4D, 2, 2, 'valid');
+    case 'gap':
+      return tf.mean(get(op.input), [1, 2]);
+    case 'dense':
+      return tf.add(tf.matMul(get(op.input) as tf.Tensor2D, param(model, op.weight) as tf.Variable<tf.Rank.R2>), param(model, op.bias));
+  }
+}

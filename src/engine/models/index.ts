@@ -1,0 +1,13 @@
+import type { ModelName } from '../experiment';
+import type { ModelDef } from './graph';
+import { resnet20, resnet56 } from './resnet';
+import { tiny } from './tiny';
+import { vgg16 } from './vgg';
+
+export const MODELS: Record<ModelName, () => ModelDef> = { tiny, resnet20, resnet56, vgg16 };
+
+export function buildModelDef(name: ModelName): ModelDef {
+  return MODELS[name]();
+}
+
+export * from './graph';
