@@ -91,6 +91,8 @@ export type EngineEvent =
       maxAbsDiff: number;
       kept: { family: string; before: number; after: number }[];
     }
+  /** Measured inference time of the dense and the slimmed model on the run's backend. */
+  | { type: 'latency'; batch: number; denseMsPerImage: number; slimMsPerImage: number }
   | {
       type: 'done';
       testAcc: number;

@@ -1,0 +1,43 @@
+import type { EngineEvent } from '../engine/events';
+import type { ExperimentConfig } from '../engine/experiment';
+
+/**
+ * The typed boundary between the page and the engine worker (wrapped with comlink). The page
+ * never imports tfjs or the training code; it sends configs and files, and receives events.
+ */
+
+/** A user-supplied data file, transferred (not copied) to the worker. */
+export interface DataFile {
+  name: string;
+  bytes: ArrayBuffer;
+}
+
+export interface DatasetSummary {
+  name: string;
+  train: number;
+  test: number;
+  /** Files that were read, and any that were skipped with the reason. */
+  files: { name: string; records: number }[];
+  warnings: string[];
+}
+
+export interface StartRequest {
+  runId: string;
+  config: ExperimentConfig;
+  /** Resume from this run's last checkpoint instead of starting fresh. */
+  resume?: boolean;
+}
+
+export interface EngineApi {
+  /** Parses CIFAR-10 files (tar.gz or .bin) in the worker; they become the cifar10 data set. Rejects with a DataError message. */
+  loadFiles(files: DataFile[]): Promise<DatasetSummary>;
+  /** Starts (or resumes) a run; events arrive through the listener given to `listen`. Resolves when the run ends. */
+  start(req: StartRequest): Promise<void>;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  /** Registers the event listener (a comlink proxy). */
+  listen(listener: (events: EngineEvent[]) => void): void;
+  /** The finished run's slimmed model in TensorFlow.js's model format (model.json + weights). */
+  exportSlimmedModel(): Promise<{ modelJson: string; weights: ArrayBuffer } | null>;
+}
