@@ -1,0 +1,162 @@
+import { createStore } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import type { EngineEvent } from '../engine/events';
+import type { ExperimentConfig } from '../engine/experiment';
+import { initialRunDerived, reduceEvents, replayLog, type RunDerived } from './runReducer';
+
+/** One run known to the page: started here, or opened from the run store and replayed. */
+export interface RunEntry {
+  runId: string;
+  name: string;
+  config: ExperimentConfig;
+  createdAt: number;
+  /** True while this page's engine is producing its events; false for a replayed log. */
+  live: boolean;
+  derived: RunDerived;
+}
+
+export interface Selection {
+  familyId: string | null;
+  /** Selected channel indices within the selected family. */
+  channels: number[];
+  /** Index into the active run's rectification list. */
+  rectification: number | null;
+}
+
+export interface RunsState {
+  runs: Record<string, RunEntry>;
+  /** Run ids in the order they were added. */
+  order: string[];
+  activeRunId: string | null;
+  selection: Selection;
+  /** Runs overlaid in the comparison chart, in the order they were ticked. */
+  comparison: string[];
+
+  addRun(run: { runId: string; config: ExperimentConfig; name?: string; createdAt?: number; live?: boolean }): void;
+  appendEvents(runId: string, events: readonly EngineEvent[]): void;
+  /** Replaces a run's log with a stored one and rebuilds its state by replaying it. */
+  loadRun(run: { runId: string; config: ExperimentConfig; name: string; createdAt: number; events: readonly EngineEvent[] }): void;
+  setLive(runId: string, live: boolean): void;
+  removeRun(runId: string): void;
+  setActiveRun(runId: string | null): void;
+  selectFamily(familyId: string | null): void;
+  toggleChannel(familyId: string, channel: number): void;
+  highlightRectification(index: number | null): void;
+  setComparison(runIds: string[]): void;
+  toggleComparison(runId: string): void;
+}
+
+const emptySelection: Selection = { familyId: null, channels: [], rectification: null };
+
+export function defaultRunName(config: ExperimentConfig, createdAt: number): string {
+  const time = new Date(createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return `${config.train.model} · ${config.prune.pruner === 'none' ? 'dense' : config.prune.schedule} · ${time}`;
+}
+
+export function createRunsStore() {
+  return createStore<RunsState>()((set) => ({
+    runs: {},
+    order: [],
+    activeRunId: null,
+    selection: emptySelection,
+    comparison: [],
+
+    addRun({ runId, config, name, createdAt = Date.now(), live = true }) {
+      set((st) => {
+        const existing = st.runs[runId];
+        const entry: RunEntry = existing
+          ? { ...existing, config, live }
+          : { runId, config, createdAt, live, name: name ?? defaultRunName(config, createdAt), derived: initialRunDerived() };
+        return {
+          runs: { ...st.runs, [runId]: entry },
+          order: existing ? st.order : [...st.order, runId],
+        };
+      });
+    },
+
+    appendEvents(runId, events) {
+      if (events.length === 0) return;
+      set((st) => {
+        const run = st.runs[runId];
+        if (!run) return st;
+        return { runs: { ...st.runs, [runId]: { ...run, derived: reduceEvents(run.derived, events) } } };
+      });
+    },
+
+    loadRun({ runId, config, name, createdAt, events }) {
+      const derived = replayLog(events);
+      set((st) => ({
+        runs: { ...st.runs, [runId]: { runId, config, name, createdAt, live: false, derived } },
+        order: st.runs[runId] ? st.order : [...st.order, runId],
+      }));
+    },
+
+    setLive(runId, live) {
+      set((st) => {
+        const run = st.runs[runId];
+        return run ? { runs: { ...st.runs, [runId]: { ...run, live } } } : st;
+      });
+    },
+
+    removeRun(runId) {
+      set((st) => {
+        if (!st.runs[runId]) return st;
+        const runs = { ...st.runs };
+        delete runs[runId];
+        const activeRunId = st.activeRunId === runId ? null : st.activeRunId;
+        return {
+          runs,
+          order: st.order.filter((id) => id !== runId),
+          comparison: st.comparison.filter((id) => id !== runId),
+          activeRunId,
+          selection: activeRunId === st.activeRunId ? st.selection : emptySelection,
+        };
+      });
+    },
+
+    setActiveRun(runId) {
+      set((st) => (st.activeRunId === runId ? st : { activeRunId: runId, selection: emptySelection }));
+    },
+
+    selectFamily(familyId) {
+      set((st) => ({ selection: { ...st.selection, familyId, channels: familyId === st.selection.familyId ? st.selection.channels : [] } }));
+    },
+
+    toggleChannel(familyId, channel) {
+      set((st) => {
+        const same = st.selection.familyId === familyId;
+        const current = same ? st.selection.channels : [];
+        const channels = current.includes(channel) ? current.filter((c) => c !== channel) : [...current, channel];
+        return { selection: { ...st.selection, familyId, channels } };
+      });
+    },
+
+    highlightRectification(index) {
+      set((st) => ({ selection: { ...st.selection, rectification: index } }));
+    },
+
+    setComparison(runIds) {
+      set({ comparison: [...new Set(runIds)] });
+    },
+
+    toggleComparison(runId) {
+      set((st) => ({
+        comparison: st.comparison.includes(runId) ? st.comparison.filter((id) => id !== runId) : [...st.comparison, runId],
+      }));
+    },
+  }));
+}
+
+export type RunsStore = ReturnType<typeof createRunsStore>;
+
+/** The page's one runs store. */
+export const runsStore = createRunsStore();
+
+export function useRuns<T>(selector: (state: RunsState) => T): T {
+  return useStore(runsStore, selector);
+}
+
+/** The active run's entry, or null. */
+export function selectActiveRun(state: RunsState): RunEntry | null {
+  return state.activeRunId ? (state.runs[state.activeRunId] ?? null) : null;
+}
