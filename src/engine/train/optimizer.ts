@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * SGD with momentum and weight decay exactly as PyTorch's torch.optim.SGD (the reference
+ * recipes are PyTorch): g' = g + wd*w; v = mu*v + g'; w -= lr*v. tfjs's own momentum
+ * optimizer has no weight decay and keeps its state private, which checkpoints need.
+ */
+export class SgdMomentum {
+  private readonly velocity = new Map<string, tf.Variable>();
+
+  constructor(
+    private readonly momentum: number,
+    private readonly weightDecay: number,
+  ) {}
+
+  /** `decayed` says which variables get weight decay (BN stats never reach here: not trainable). */
+  apply(vars: readonly tf.Variable[], grads: Record<string, tf.Tensor>, lr: number, decayed: (v: tf.Variable) => boolean): void {
+    tf.tidy(() => {
+      for (const v of vars) {
+        const g = grads[v.name];
+        if (!g) continue;
+        const d = this.weightDecay > 0 && decayed(v) ? tf.add(g, tf.mul(v, this.weightDecay)) : g;
+        let buf = this.velocity.get(v.name);
+        if (!buf || !sameShape(buf.shape, v.shape)) {
+          buf?.dispose();
+          // PyTorch initialises the buffer with the first gradient rather than zeros.
+          buf = tf.variable(tf.clone(d), false);
+          this.velocity.set(v.name, buf);
+        } else if (this.momentum > 0) {
+          buf.assign(tf.add(tf.mul(buf, this.momentum), d));
+        } else {
+          buf.assign(d);
+        }
+        v.assign(tf.sub(v, tf.mul(buf, lr)));
+      }
+    });
+  }
+
+  /** Momentum buffers keyed by variable name, for checkpoints. */
+  async state(): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
+    const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [name, buf] of this.velocity) out[name] = { shape: [...buf.shape], data: (await buf.data()) as Float32Array };
+    return out;
+  }
+
+  restore(state: Record<string, { shape: number[]; data: Float32Array }>): void {
+    this.dispose();
+    for (const [name, { shape, data }] of Object.entries(state)) {
+      this.velocity.set(name, tf.variable(tf.tensor(data, shape), false));
+    }
+  }
+
+  /** Drops the buffers of variables that no longer exist (after slimming, say). */
+  dispose(): void {
+    for (const v of this.velocity.values()) v.dispose();
+    this.velocity.clear();
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

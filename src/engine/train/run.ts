@@ -1,0 +1,254 @@
+import * as tf from '@tensorflow/tfjs';
+import { countCost } from '../cost';
+import { epochOrder, makeBatch } from '../data/batches';
+import { createRng, deriveSeed } from '../data/rng';
+import type { Dataset, ImageSplit } from '../data/types';
+import type { CostFigures, EngineEvent } from '../events';
+import type { BackendName, ExperimentConfig } from '../experiment';
+import { buildModelDef } from '../models';
+import { disposeModel, forward, initParams, trainableVars, type Model } from '../models/graph';
+import { createPruning } from '../pruning';
+import { finishPruning } from './finish';
+import type { Checkpoint } from './checkpoint';
+import { readWeights, writeWeights } from './checkpoint';
+import { RunControl } from './control';
+import { evaluate } from './evaluate';
+import { learningRate } from './lr-schedule';
+import { SgdMomentum } from './optimizer';
+
+export interface RunOptions {
+  dataset: Dataset;
+  emit: (e: EngineEvent) => void;
+  /** The backend tfjs is running on (the host selected it); reported in events. */
+  backend: BackendName;
+  control?: RunControl;
+  /** Continue from this checkpoint instead of starting fresh. */
+  resumeFrom?: Checkpoint;
+  /** Called at every epoch end, every `checkpointSeconds`, and on pause/stop. */
+  saveCheckpoint?: (cp: Checkpoint) => Promise<string>;
+  checkpointSeconds?: number;
+  /** Batch size for evaluation. */
+  evalBatchSize?: number;
+}
+
+export interface RunSummary {
+  testAcc: number;
+  testLoss: number;
+  flopsFraction: number;
+  paramsFraction: number;
+  rectifications: number;
+  steps: number;
+  seconds: number;
+  stopped: boolean;
+  dense: CostFigures;
+  slim?: CostFigures;
+  /** The physically smaller model (caller disposes). Absent when the run was stopped. */
+  slimModel?: Model;
+}
+
+export function stepsPerEpoch(trainCount: number, batchSize: number): number {
+  return Math.max(1, Math.floor(trainCount / batchSize));
+}
+
+/** A prefix of a split (views, no copy). */
+function limit(split: ImageSplit, n: number): ImageSplit {
+  if (n <= 0 || n >= split.count) return split;
+  return { images: split.images.subarray(0, n * (split.images.length / split.count)), labels: split.labels.subarray(0, n), count: n };
+}
+
+/**
+ * One experiment: train, prune on the configured schedule, evaluate every epoch, slim at the
+ * end. The same code runs in the browser worker and in Node (CLI, tests, benchmarks).
+ */
+export async function runExperiment(config: ExperimentConfig, opts: RunOptions): Promise<RunSummary> {
+  const { emit } = opts;
+  const control = opts.control ?? new RunControl();
+  const started = performance.now();
+  const priorSeconds = opts.resumeFrom?.elapsedSeconds ?? 0;
+  const elapsed = () => priorSeconds + (performance.now() - started) / 1000;
+  const { train: tc, prune: pc } = config;
+  const train = limit(opts.dataset.train, config.data.trainLimit);
+  const test = limit(opts.dataset.test, config.data.testLimit);
+  if (train.count === 0) throw new Error('the training split is empty: load a data set with training images');
+
+  emit({ type: 'status', phase: 'building-model', message: `building ${tc.model}` });
+  const def = buildModelDef(tc.model);
+  const model = initParams(def, tc.seed);
+  const dense = countCost(def);
+  const spe = stepsPerEpoch(train.count, tc.batchSize);
+  const totalSteps = spe * tc.epochs;
+  let rectifications = opts.resumeFrom?.rectifications ?? 0;
+  const countingEmit = (e: EngineEvent) => {
+    if (e.type === 'rectify') rectifications++;
+    emit(e);
+  };
+  const hooks = createPruning({ model, config: pc, totalSteps, emit: countingEmit });
+  const optimizer = new SgdMomentum(tc.momentum, tc.weightDecay);
+  // Gates a pruner adds are not in def.params, so they get no weight decay (Gate Decorator uses its own L1).
+  const decayedVars = new Set(def.params.filter((p) => p.decay).map((p) => model.vars.get(p.name)));
+  const decayed = (v: tf.Variable) => decayedVars.has(v);
+
+  let step = 0;
+  if (opts.resumeFrom) {
+    writeWeights(model.vars, opts.resumeFrom.weights);
+    optimizer.restore(opts.resumeFrom.optimizer);
+    hooks.restore(opts.resumeFrom.pruning);
+    step = opts.resumeFrom.step;
+  }
+
+  emit({ type: 'model', model: def.name, families: def.families.map(({ id, label, channels }) => ({ id, label, channels })), dense, totalSteps, stepsPerEpoch: spe });
+  emitCost(emit, def, hooks.keptChannels(), dense, step);
+
+  const checkpointEvery = (opts.checkpointSeconds ?? 30) * 1000;
+  let lastCheckpoint = performance.now();
+  const saveCheckpoint = async () => {
+    if (!opts.saveCheckpoint) return;
+    const cp: Checkpoint = {
+      step,
+      epoch: Math.floor(step / spe),
+      weights: await readWeights(model.vars),
+      optimizer: await optimizer.state(),
+      pruning: hooks.state(),
+      rectifications,
+      elapsedSeconds: elapsed(),
+    };
+    const key = await opts.saveCheckpoint(cp);
+    lastCheckpoint = performance.now();
+    emit({ type: 'checkpoint', step, epoch: cp.epoch, key });
+  };
+
+  // Loss and accuracy accumulate on the device and are read once per report window.
+  const reportEvery = Math.max(1, Math.min(20, Math.round(spe / 20)));
+  let windowLoss = tf.scalar(0);
+  let windowSteps = 0;
+  let windowStart = performance.now();
+  let epochCorrect = tf.scalar(0);
+  let epochLoss = tf.scalar(0);
+  let epochSeen = 0;
+  let order: Int32Array | null = null;
+  let lastTest = { loss: NaN, acc: NaN };
+
+  try {
+    while (step < totalSteps) {
+      await control.proceed(async () => {
+        await saveCheckpoint();
+        emit({ type: 'status', phase: 'paused', message: `paused at step ${step}` });
+      });
+      if (control.isStopped) break;
+      const epoch = Math.floor(step / spe);
+      const inEpoch = step % spe;
+      if (order === null || inEpoch === 0) order = epochOrder(train.count, deriveSeed(tc.seed, 1000 + epoch));
+      if (step === opts.resumeFrom?.step || step === 0 || inEpoch === 0) {
+        emit({ type: 'status', phase: step === 0 ? 'compiling' : 'training', message: step === 0 ? 'compiling GPU kernels (first step)' : `training epoch ${epoch + 1} of ${tc.epochs}`, progress: step / totalSteps });
+      }
+      const indices = order.subarray(inEpoch * tc.batchSize, (inEpoch + 1) * tc.batchSize);
+      const rng = createRng(deriveSeed(tc.seed, 2_000_000 + step));
+      const lr = learningRate(tc, step, totalSteps);
+      const vars = [...trainableVars(model), ...hooks.extraTrainable()];
+
+      const { x, y } = makeBatch(train, indices, { augment: config.data.augment, rng });
+      let correct: tf.Scalar | null = null;
+      const { value: loss, grads } = tf.variableGrads(() => {
+        const logits = forward(model, x, true);
+        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')));
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(y, def.numClasses), logits) as tf.Scalar;
+      }, vars);
+      const used = hooks.beforeUpdate(step, grads);
+      optimizer.apply(vars, used, lr, decayed);
+      await hooks.afterUpdate(step, used);
+      disposeAll(grads, used);
+      x.dispose();
+      y.dispose();
+
+      const batchCorrect = correct as tf.Scalar | null;
+      windowLoss = accumulate(windowLoss, () => loss);
+      epochLoss = accumulate(epochLoss, () => tf.mul(loss, indices.length));
+      if (batchCorrect) epochCorrect = accumulate(epochCorrect, () => batchCorrect);
+      loss.dispose();
+      batchCorrect?.dispose();
+      epochSeen += indices.length;
+      windowSteps++;
+      step++;
+
+      if (windowSteps === reportEvery || step === totalSteps || step % spe === 0) {
+        const mean = (await windowLoss.data())[0] / windowSteps;
+        const seconds = (performance.now() - windowStart) / 1000;
+        emit({ type: 'step', step, epoch: (step - 1) / spe, loss: mean, lr, imagesPerSec: (windowSteps * tc.batchSize) / Math.max(seconds, 1e-6) });
+        windowLoss.dispose();
+        windowLoss = tf.scalar(0);
+        windowSteps = 0;
+        windowStart = performance.now();
+      }
+
+      if (step % spe === 0) {
+        const ep = step / spe;
+        emit({ type: 'status', phase: 'evaluating', message: `evaluating epoch ${ep}`, progress: step / totalSteps });
+        const [tl, tcorr] = await Promise.all([epochLoss.data(), epochCorrect.data()]);
+        lastTest = await evaluate(model, test, opts.evalBatchSize ?? 256);
+        emit({ type: 'epoch', epoch: ep, step, trainLoss: tl[0] / epochSeen, trainAcc: tcorr[0] / epochSeen, testLoss: lastTest.loss, testAcc: lastTest.acc });
+        epochLoss.dispose();
+        epochCorrect.dispose();
+        epochLoss = tf.scalar(0);
+        epochCorrect = tf.scalar(0);
+        epochSeen = 0;
+        if (step < totalSteps) await saveCheckpoint();
+        windowStart = performance.now();
+      } else if (performance.now() - lastCheckpoint > checkpointEvery) {
+        await saveCheckpoint();
+      }
+    }
+
+    if (control.isStopped) {
+      await saveCheckpoint();
+      emit({ type: 'status', phase: 'stopped', message: `stopped at step ${step}` });
+      const kept = countCost(def, hooks.keptChannels());
+      return { testAcc: lastTest.acc, testLoss: lastTest.loss, flopsFraction: kept.flops / dense.flops, paramsFraction: kept.params / dense.params, rectifications, steps: step, seconds: elapsed(), stopped: true, dense };
+    }
+
+    if (Number.isNaN(lastTest.acc)) lastTest = await evaluate(model, test, opts.evalBatchSize ?? 256);
+    const finished = await finishPruning(model, hooks, { test, emit, evalBatchSize: opts.evalBatchSize ?? 256 });
+    const summary: RunSummary = {
+      testAcc: lastTest.acc,
+      testLoss: lastTest.loss,
+      flopsFraction: finished.slim.flops / dense.flops,
+      paramsFraction: finished.slim.params / dense.params,
+      rectifications,
+      steps: step,
+      seconds: elapsed(),
+      stopped: false,
+      dense,
+      slim: finished.slim,
+      slimModel: finished.model,
+    };
+    emit({ type: 'done', testAcc: summary.testAcc, flopsFraction: summary.flopsFraction, paramsFraction: summary.paramsFraction, rectifications, steps: step, seconds: summary.seconds });
+    emit({ type: 'status', phase: 'done', message: `done: test accuracy ${(summary.testAcc * 100).toFixed(2)}%` });
+    return summary;
+  } finally {
+    for (const t of [windowLoss, epochLoss, epochCorrect]) t.dispose();
+    hooks.dispose();
+    optimizer.dispose();
+    disposeModel(model);
+  }
+}
+
+export function emitCost(emit: (e: EngineEvent) => void, def: Model['def'], kept: Map<string, number>, dense: CostFigures, step: number): void {
+  const c = countCost(def, kept);
+  emit({ type: 'cost', step, flopsFraction: c.flops / dense.flops, paramsFraction: c.params / dense.params, params: c.params, flops: c.flops });
+}
+
+/** prev + fn(), disposing prev and the intermediates: device-side running sums. */
+function accumulate(prev: tf.Scalar, fn: () => tf.Tensor): tf.Scalar {
+  const next = tf.tidy(() => tf.add(prev, fn()) as tf.Scalar);
+  prev.dispose();
+  return next;
+}
+
+function disposeAll(a: Record<string, tf.Tensor>, b: Record<string, tf.Tensor>): void {
+  const seen = new Set<tf.Tensor>();
+  for (const t of [...Object.values(a), ...Object.values(b)]) {
+    if (!seen.has(t)) {
+      seen.add(t);
+      t.dispose();
+    }
+  }
+}

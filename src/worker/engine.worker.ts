@@ -1,0 +1,147 @@
+/// <reference lib="webworker" />
+import * as Comlink from 'comlink';
+import { selectBackend, watchDeviceLoss } from '../engine/backend';
+import { loadFiles } from '../engine/data/load-files';
+import { loadFromUrl } from '../engine/data/load-url';
+import { syntheticDataset } from '../engine/data/synthetic';
+import { DataError, type Dataset } from '../engine/data/types';
+import type { EngineEvent } from '../engine/events';
+import type { ExperimentConfig } from '../engine/experiment';
+import { exportLayersModel } from '../engine/export/layers-model';
+import type { Model } from '../engine/models/graph';
+import { disposeModel } from '../engine/models/graph';
+import { RunControl } from '../engine/train/control';
+import { runExperiment } from '../engine/train/run';
+import { describeFailure } from '../engine/train/failure';
+import { openRunStore, type RunStore } from '../persist';
+import { EventBatcher } from './event-batcher';
+import type { DataFile, DatasetSummary, EngineApi, StartRequest } from './protocol';
+
+let listener: ((events: EngineEvent[]) => void) | null = null;
+const batcher = new EventBatcher((events) => listener?.(events));
+let uploaded: Dataset | null = null;
+let synthetic: { key: string; data: Dataset } | null = null;
+let control: RunControl | null = null;
+let slimmed: Model | null = null;
+let storePromise: Promise<RunStore | null> | null = null;
+
+function store(): Promise<RunStore | null> {
+  storePromise ??= openRunStore().then((s) => ('unavailable' in s ? null : s));
+  return storePromise;
+}
+
+async function datasetFor(config: ExperimentConfig, emit: (e: EngineEvent) => void): Promise<Dataset> {
+  const d = config.data;
+  if (d.dataset === 'synthetic') {
+    const key = `${config.train.seed}/${d.syntheticSize}`;
+    if (synthetic?.key !== key) {
+      emit({ type: 'status', phase: 'loading-data', message: `generating ${d.syntheticSize} synthetic images` });
+      synthetic = { key, data: syntheticDataset({ seed: config.train.seed, trainSize: d.syntheticSize, testSize: Math.max(100, Math.round(d.syntheticSize / 5)) }) };
+    }
+    return synthetic.data;
+  }
+  if (d.url) {
+    emit({ type: 'status', phase: 'loading-data', message: `downloading CIFAR-10 from ${d.url}`, progress: 0 });
+    uploaded = await loadFromUrl(d.url, (fraction, message) => emit({ type: 'status', phase: 'loading-data', message, progress: fraction }));
+    return uploaded;
+  }
+  if (!uploaded) throw new DataError('CIFAR-10', 'no CIFAR-10 files are loaded: drop cifar-10-binary.tar.gz (or the .bin files) on the page, or give a URL');
+  return uploaded;
+}
+
+const api: EngineApi = {
+  async loadFiles(files: DataFile[]): Promise<DatasetSummary> {
+    const emit = (e: EngineEvent) => batcher.push(e);
+    emit({ type: 'status', phase: 'loading-data', message: `reading ${files.map((f) => f.name).join(', ')}` });
+    const { dataset, summary } = loadFiles(files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })));
+    uploaded = dataset;
+    return { name: dataset.name, train: dataset.train.count, test: dataset.test.count, files: summary.files, warnings: summary.warnings };
+  },
+
+  async start(req: StartRequest): Promise<void> {
+    if (control) throw new Error('a run is already in progress: stop it first');
+    const { runId, config } = req;
+    const runStore = await store();
+    const pendingEvents: EngineEvent[] = [];
+    let lastFlush = performance.now();
+    const persistEvents = async (force = false) => {
+      if (!runStore || pendingEvents.length === 0) return;
+      if (!force && performance.now() - lastFlush < 2000 && pendingEvents.length < 500) return;
+      const chunk = pendingEvents.splice(0, pendingEvents.length);
+      lastFlush = performance.now();
+      await runStore.appendEvents(runId, chunk).catch((e: unknown) => batcher.push({ type: 'error', message: `could not save events: ${describe(e)}`, recoverable: true, hint: 'the run goes on in memory; free some storage to keep it' }));
+    };
+    const emit = (e: EngineEvent) => {
+      batcher.push(e);
+      pendingEvents.push(e);
+      if (e.type === 'epoch' || e.type === 'checkpoint' || e.type === 'done') void persistEvents(true);
+    };
+    control = new RunControl();
+    if (slimmed) disposeModel(slimmed);
+    slimmed = null;
+    try {
+      const resumeFrom = req.resume && runStore ? await runStore.loadCheckpoint(runId) : undefined;
+      if (req.resume && !resumeFrom) throw new Error('this run has no checkpoint to resume from');
+      if (runStore && !req.resume) await runStore.createRun({ id: runId, config });
+      await runStore?.updateRun(runId, { status: 'running' });
+      const choice = await selectBackend(config.backend);
+      emit({ type: 'backend', backend: choice.backend, requested: config.backend, notice: choice.notice });
+      watchDeviceLoss((message) => {
+        emit({ type: 'error', message, recoverable: true, hint: 'your progress up to the last checkpoint is saved: resume the run (WebGPU again, or pick another backend)' });
+        control?.stop();
+      });
+      const dataset = await datasetFor(config, emit);
+      const summary = await runExperiment(config, {
+        dataset,
+        emit,
+        backend: choice.backend,
+        control,
+        resumeFrom: resumeFrom ?? undefined,
+        saveCheckpoint: runStore ? async (cp) => (await runStore.saveCheckpoint(runId, cp), `${runId}@${cp.step}`) : undefined,
+      });
+      slimmed = summary.slimModel ?? null;
+      if (runStore && slimmed) {
+        const artifacts = await exportLayersModel(slimmed);
+        await runStore.saveModel(runId, artifacts);
+      }
+      await persistEvents(true);
+      await runStore?.updateRun(runId, {
+        status: summary.stopped ? 'stopped' : 'done',
+        summary: { testAcc: summary.testAcc, flopsFraction: summary.flopsFraction, paramsFraction: summary.paramsFraction, rectifications: summary.rectifications, steps: summary.steps, seconds: summary.seconds },
+      });
+    } catch (e) {
+      const failure = describeFailure(e, config);
+      emit({ type: 'error', message: failure.message, recoverable: failure.recoverable, hint: failure.hint });
+      emit({ type: 'status', phase: 'error', message: failure.message });
+      await persistEvents(true);
+      await runStore?.updateRun(runId, { status: 'error' }).catch(() => undefined);
+      throw new Error(failure.message);
+    } finally {
+      batcher.flush();
+      control = null;
+    }
+  },
+
+  pause() {
+    control?.pause();
+  },
+  resume() {
+    control?.resume();
+    batcher.push({ type: 'status', phase: 'training', message: 'resumed' });
+  },
+  stop() {
+    control?.stop();
+  },
+  listen(fn) {
+    listener = fn;
+  },
+  async exportSlimmedModel() {
+    return slimmed ? exportLayersModel(slimmed) : null;
+  },
+};
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+Comlink.expose(api);
