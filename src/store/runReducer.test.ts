@@ -43,6 +43,7 @@ describe('reduceEvent', () => {
     expect(s.model?.families.map((f) => f.id)).toEqual(['f0', 'f1']);
     expect(s.done?.testAcc).toBe(0.72);
     expect(s.slim?.after.params).toBe(800);
+    expect(s.latency?.slimMsPerImage).toBe(1.5);
   });
 
   it('does not change a state it was given', () => {

@@ -44,6 +44,7 @@ export interface RunDerived {
   removals: Series<RemovedEvent>;
   checkpoint: EventOf<'checkpoint'> | null;
   slim: EventOf<'slim'> | null;
+  latency: EventOf<'latency'> | null;
   done: EventOf<'done'> | null;
   errors: Series<ErrorEvent>;
 }
@@ -69,6 +70,7 @@ export function initialRunDerived(): RunDerived {
     removals: emptySeries(),
     checkpoint: null,
     slim: null,
+    latency: null,
     done: null,
     errors: emptySeries(),
   };
@@ -134,6 +136,9 @@ export function reduceEvent(state: RunDerived, event: EngineEvent): RunDerived {
       break;
     case 'slim':
       s.slim = event;
+      break;
+    case 'latency':
+      s.latency = event;
       break;
     case 'done':
       s.done = event;

@@ -40,6 +40,7 @@ export function sampleLog(steps = 40, stepsPerEpoch = 10): EngineEvent[] {
     maxAbsDiff: 1e-6,
     kept: [{ family: 'f0', before: 4, after: 3 }],
   });
+  log.push({ type: 'latency', batch: 32, denseMsPerImage: 2, slimMsPerImage: 1.5 });
   log.push({ type: 'done', testAcc: 0.72, flopsFraction: 0.75, paramsFraction: 0.8, rectifications: 1, steps, seconds: 12 });
   log.push({ type: 'status', phase: 'done', message: 'finished', progress: 1 });
   return log;

@@ -1,0 +1,108 @@
+import * as Comlink from 'comlink';
+import type { EngineEvent } from '../engine/events';
+import type { DataFile, DatasetSummary, EngineApi, StartRequest } from './protocol';
+
+/**
+ * The page's handle on the engine worker. Calls go through comlink; events come back through
+ * one proxied listener. If the worker dies, every pending call rejects (comlink alone would
+ * leave them hanging forever) and `onCrash` fires once; the client is then spent and the
+ * caller creates a new one.
+ */
+export interface EngineClient {
+  loadFiles(files: readonly File[]): Promise<DatasetSummary>;
+  start(req: StartRequest): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+  exportSlimmedModel(): Promise<{ modelJson: string; weights: ArrayBuffer } | null>;
+  readonly crashed: boolean;
+  dispose(): void;
+}
+
+export interface EngineClientHandlers {
+  onEvents(events: EngineEvent[]): void;
+  onCrash(message: string): void;
+}
+
+export class EngineCrashedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineCrashedError';
+  }
+}
+
+function crashMessage(event: Event): string {
+  if (event instanceof ErrorEvent && event.message) return event.message;
+  if (event.type === 'messageerror') return 'a message from the engine could not be read';
+  return 'the engine worker failed to load or stopped unexpectedly';
+}
+
+/** Reads dropped files and hands their bytes over to the worker without copying them. */
+export async function readDataFiles(files: readonly File[]): Promise<DataFile[]> {
+  return Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+}
+
+export function createEngineClient(handlers: EngineClientHandlers): EngineClient {
+  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'dpm-engine' });
+  const remote = Comlink.wrap<EngineApi>(worker);
+  let crashed: string | null = null;
+  let disposed = false;
+  const rejectors = new Set<(e: Error) => void>();
+
+  const fail = (event: Event) => {
+    if (crashed !== null || disposed) return;
+    crashed = crashMessage(event);
+    const error = new EngineCrashedError(crashed);
+    for (const reject of rejectors) reject(error);
+    rejectors.clear();
+    worker.terminate();
+    remote[Comlink.releaseProxy]();
+    handlers.onCrash(crashed);
+  };
+  worker.addEventListener('error', fail);
+  worker.addEventListener('messageerror', fail);
+
+  /** Races a remote call against the worker dying. */
+  const call = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (crashed !== null) return Promise.reject(new EngineCrashedError(crashed));
+    if (disposed) return Promise.reject(new Error('the engine client was disposed'));
+    return new Promise<T>((resolve, reject) => {
+      rejectors.add(reject);
+      fn().then(
+        (v) => {
+          rejectors.delete(reject);
+          resolve(v);
+        },
+        (e: unknown) => {
+          rejectors.delete(reject);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  };
+
+  void call(() => remote.listen(Comlink.proxy((events: EngineEvent[]) => handlers.onEvents(events)))).catch(() => undefined);
+
+  return {
+    async loadFiles(files) {
+      const data = await readDataFiles(files);
+      return call(() => remote.loadFiles(Comlink.transfer(data, data.map((d) => d.bytes))));
+    },
+    start: (req) => call(() => remote.start(req)),
+    pause: () => call(() => remote.pause()),
+    resume: () => call(() => remote.resume()),
+    stop: () => call(() => remote.stop()),
+    exportSlimmedModel: () => call(() => remote.exportSlimmedModel()),
+    get crashed() {
+      return crashed !== null;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const reject of rejectors) reject(new Error('the engine was shut down'));
+      rejectors.clear();
+      remote[Comlink.releaseProxy]();
+      worker.terminate();
+    },
+  };
+}
