@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../../engine/events';
+import { defaultExperiment } from '../../engine/experiment';
+import { createRunsStore } from '../../store/runsStore';
+import { createSessionStore } from '../../store/sessionStore';
+import { toArray } from '../../store/series';
+import { EngineCrashedError, type EngineClientHandlers } from '../../worker/client';
+import type { StartRequest } from '../../worker/protocol';
+import { createEngineController, type ClientFactory } from './engineController';
+
+/** A stand-in worker: each start() plays a few events and waits for the test to end it. */
+class FakeEngine {
+  handlers: EngineClientHandlers | null = null;
+  starts: StartRequest[] = [];
+  created = 0;
+  stopped = 0;
+  private finish: (() => void) | null = null;
+  private fail: ((e: Error) => void) | null = null;
+
+  factory: ClientFactory = (handlers) => {
+    this.handlers = handlers;
+    this.created++;
+    return {
+      start: (req) => {
+        this.starts.push(req);
+        handlers.onEvents([
+          { type: 'backend', backend: 'cpu', requested: req.config.backend },
+          { type: 'status', phase: 'training', message: 'go', progress: 0 },
+          { type: 'step', step: 1, epoch: 1, loss: 2, lr: 0.1, imagesPerSec: 10 },
+        ]);
+        return new Promise<void>((resolve, reject) => {
+          this.finish = resolve;
+          this.fail = reject;
+        });
+      },
+      pause: async () => undefined,
+      resume: async () => undefined,
+      stop: async () => {
+        this.stopped++;
+        this.end();
+      },
+      loadFiles: async (files) => {
+        if (files.some((f) => f.name.endsWith('.txt'))) throw new Error('batches.meta.txt: not a CIFAR-10 binary file');
+        return { name: 'cifar10', train: 10, test: 2, files: files.map((f) => ({ name: f.name, records: 10 })), warnings: [] };
+      },
+      dispose: () => undefined,
+    };
+  };
+
+  emit(events: EngineEvent[]) {
+    this.handlers?.onEvents(events);
+  }
+  end() {
+    this.emit([{ type: 'status', phase: 'done', message: 'done', progress: 1 }]);
+    this.finish?.();
+  }
+  crash(message: string) {
+    this.handlers?.onCrash(message);
+    this.fail?.(new EngineCrashedError(message));
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+const immediate = (fn: () => void) => {
+  queueMicrotask(fn);
+  return () => undefined;
+};
+
+function setup() {
+  const fake = new FakeEngine();
+  const runs = createRunsStore();
+  const session = createSessionStore();
+  let n = 0;
+  const ended: string[] = [];
+  const controller = createEngineController({
+    createClient: fake.factory,
+    runs,
+    session,
+    newRunId: () => `run-${++n}`,
+    onRunEnded: (id) => ended.push(id),
+    scheduler: immediate,
+    loadStoredEvents: async () => [{ type: 'step', step: 5, epoch: 1, loss: 1, lr: 0.1, imagesPerSec: 3 }],
+  });
+  return { fake, runs, session, controller, ended };
+}
+
+describe('engine controller', () => {
+  it('routes a run’s events into its store entry and tidies up when it ends', async () => {
+    const { fake, runs, session, controller, ended } = setup();
+    const done = controller.startRun(defaultExperiment());
+    await tick();
+    expect(session.getState().engineRunId).toBe('run-1');
+    expect(runs.getState().activeRunId).toBe('run-1');
+    expect(runs.getState().runs['run-1'].derived.latestStep).toBe(1);
+    expect(session.getState().backend?.backend).toBe('cpu');
+    fake.end();
+    await done;
+    expect(runs.getState().runs['run-1'].derived.status).toBe('done');
+    expect(runs.getState().runs['run-1'].live).toBe(false);
+    expect(session.getState().engineRunId).toBeNull();
+    expect(ended).toEqual(['run-1']);
+  });
+
+  it('runs the schedule comparison one run after another and stop drops the rest', async () => {
+    const { fake, runs, session, controller } = setup();
+    const done = controller.compareSchedules(defaultExperiment());
+    await tick();
+    expect(fake.starts.map((s) => s.config.prune.schedule)).toEqual(['abrupt']);
+    expect(session.getState().queue).toMatchObject({ index: 0, runIds: ['run-1', 'run-2', 'run-3'] });
+    expect(runs.getState().comparison).toEqual(['run-1', 'run-2', 'run-3']);
+    fake.end();
+    await tick();
+    expect(fake.starts.map((s) => s.config.prune.schedule)).toEqual(['abrupt', 'sp']);
+    expect(session.getState().queue?.index).toBe(1);
+    controller.stop();
+    await done;
+    expect(fake.starts.length).toBe(2);
+    expect(session.getState().queue).toBeNull();
+    expect(fake.stopped).toBe(1);
+  });
+
+  it('turns a worker crash into an error and uses a new worker next time', async () => {
+    const { fake, runs, session, controller } = setup();
+    const done = controller.startRun(defaultExperiment());
+    await tick();
+    fake.crash('out of memory');
+    await done;
+    expect(session.getState().engineError).toContain('out of memory');
+    const run = runs.getState().runs['run-1'].derived;
+    expect(run.status).toBe('error');
+    expect(toArray(run.errors)[0].message).toContain('out of memory');
+    const again = controller.startRun(defaultExperiment());
+    await tick();
+    expect(fake.created).toBe(2);
+    expect(session.getState().engineError).toBeNull();
+    fake.end();
+    await again;
+  });
+
+  it('resumes a stored run: its log is loaded first, then the engine continues it', async () => {
+    const { fake, runs, controller } = setup();
+    const config = defaultExperiment();
+    const done = controller.resumeRun({ runId: 'old', config, name: 'old run', createdAt: 1 });
+    await tick();
+    expect(fake.starts[0]).toMatchObject({ runId: 'old', resume: true });
+    const events = toArray(runs.getState().runs.old.derived.events);
+    expect(events[0]).toMatchObject({ type: 'step', step: 5 });
+    expect(events.length).toBe(4);
+    fake.end();
+    await done;
+  });
+
+  it('reports a data file problem and keeps the data set it had', async () => {
+    const { session, controller } = setup();
+    await controller.loadFiles([new File([new Uint8Array(4)], 'data_batch_1.bin')]);
+    expect(session.getState().dataset).toMatchObject({ state: 'ready', summary: { train: 10 } });
+    expect(session.getState().config.data.dataset).toBe('cifar10');
+    await controller.loadFiles([new File(['x'], 'batches.meta.txt')]);
+    const ds = session.getState().dataset;
+    expect(ds.state).toBe('error');
+    if (ds.state === 'error') {
+      expect(ds.message).toContain('not a CIFAR-10 binary file');
+      expect(ds.previous?.train).toBe(10);
+    }
+  });
+});

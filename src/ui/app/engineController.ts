@@ -1,0 +1,195 @@
+import type { EngineEvent } from '../../engine/events';
+import type { ExperimentConfig } from '../../engine/experiment';
+import { scheduleComparison, SCHEDULE_LABELS } from '../../store/compare';
+import { createEventBatcher, type Scheduler } from '../../store/eventBatcher';
+import type { RunsStore } from '../../store/runsStore';
+import type { createSessionStore } from '../../store/sessionStore';
+import type { EngineClient, EngineClientHandlers } from '../../worker/client';
+import { EngineCrashedError } from '../../worker/client';
+
+/**
+ * Drives the one engine worker on behalf of the page: runs start one at a time (a GPU trains
+ * one model at a time), their events are batched into the runs store, and a crashed worker
+ * becomes an error message and a fresh worker on the next action.
+ */
+export type SessionStore = ReturnType<typeof createSessionStore>;
+
+export type ClientFactory = (handlers: EngineClientHandlers) => Pick<EngineClient, 'loadFiles' | 'start' | 'pause' | 'resume' | 'stop' | 'dispose'>;
+
+export interface ControllerDeps {
+  createClient: ClientFactory;
+  runs: RunsStore;
+  session: SessionStore;
+  newRunId(): string;
+  /** The stored log of a run (to show its history before a resume continues it). */
+  loadStoredEvents?(runId: string): Promise<EngineEvent[]>;
+  /** Called after every run ends, however it ends (the runs list refreshes). */
+  onRunEnded?(runId: string): void;
+  scheduler?: Scheduler;
+}
+
+interface PlannedRun {
+  runId: string;
+  config: ExperimentConfig;
+  name?: string;
+  resume?: boolean;
+}
+
+export interface EngineController {
+  startRun(config: ExperimentConfig): Promise<void>;
+  /** Three runs, same config, schedules abrupt / SP / SP+SR, one after another. */
+  compareSchedules(config: ExperimentConfig): Promise<void>;
+  resumeRun(run: { runId: string; config: ExperimentConfig; name: string; createdAt: number }): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** Stops the current run and drops any queued ones. */
+  stop(): void;
+  loadFiles(files: readonly File[]): Promise<void>;
+  dispose(): void;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function createEngineController(deps: ControllerDeps): EngineController {
+  const { runs, session } = deps;
+  let client: ReturnType<ClientFactory> | null = null;
+  let currentRunId: string | null = null;
+  let cancelQueue = false;
+
+  const batcher = createEventBatcher((runId, events) => runs.getState().appendEvents(runId, events), deps.scheduler);
+
+  const onEvents = (events: EngineEvent[]) => {
+    for (const e of events) if (e.type === 'backend') session.getState().setBackend(e);
+    if (currentRunId) batcher.push(currentRunId, events);
+  };
+
+  const onCrash = (message: string) => {
+    client = null;
+    session.getState().setEngineError(`The engine stopped unexpectedly (${message}). Your settings are kept; starting again uses a new engine.`);
+    if (currentRunId) {
+      batcher.push(currentRunId, [
+        { type: 'error', message: `engine crashed: ${message}`, recoverable: false },
+        { type: 'status', phase: 'error', message: 'engine crashed' },
+      ]);
+      batcher.flush();
+    }
+  };
+
+  const engine = () => {
+    client ??= deps.createClient({ onEvents, onCrash });
+    return client;
+  };
+
+  const runOne = async (plan: PlannedRun) => {
+    const { runId, config } = plan;
+    if (plan.resume) runs.getState().setLive(runId, true);
+    else runs.getState().addRun({ runId, config, name: plan.name, live: true });
+    runs.getState().setActiveRun(runId);
+    currentRunId = runId;
+    session.getState().setEngineRun(runId);
+    try {
+      await engine().start({ runId, config, resume: plan.resume });
+      return true;
+    } catch (e) {
+      // A failed run has already told its story in its own events; only say more when it did not.
+      batcher.flush();
+      const logged = (runs.getState().runs[runId]?.derived.errors.length ?? 0) > 0;
+      if (!(e instanceof EngineCrashedError) && !logged) session.getState().setEngineError(messageOf(e));
+      return !(e instanceof EngineCrashedError);
+    } finally {
+      batcher.flush();
+      currentRunId = null;
+      runs.getState().setLive(runId, false);
+      session.getState().setEngineRun(null);
+      deps.onRunEnded?.(runId);
+    }
+  };
+
+  const runSequence = async (plans: PlannedRun[], label: string | null) => {
+    if (currentRunId) {
+      session.getState().setEngineError('A run is already in progress: stop it first.');
+      return;
+    }
+    session.getState().setEngineError(null);
+    cancelQueue = false;
+    const runIds = plans.map((p) => p.runId);
+    if (label && plans.length > 1) runs.getState().setComparison(runIds);
+    try {
+      for (let i = 0; i < plans.length && !cancelQueue; i++) {
+        session.getState().setQueue(label ? { label, runIds, index: i } : null);
+        const goOn = await runOne(plans[i]);
+        if (!goOn) break;
+      }
+    } finally {
+      session.getState().setQueue(null);
+    }
+  };
+
+  const signal = (fn: (c: ReturnType<ClientFactory>) => Promise<void>) => {
+    if (!client) return;
+    fn(client).catch((e: unknown) => session.getState().setEngineError(messageOf(e)));
+  };
+
+  return {
+    startRun: (config) => runSequence([{ runId: deps.newRunId(), config }], null),
+
+    compareSchedules(config) {
+      const stamp = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      const plans = scheduleComparison(config).map(({ schedule, config: c }) => ({
+        runId: deps.newRunId(),
+        config: c,
+        name: `${c.train.model} · ${SCHEDULE_LABELS[schedule]} · compare ${stamp}`,
+      }));
+      return runSequence(plans, 'abrupt vs SP vs SP+SR');
+    },
+
+    async resumeRun({ runId, config, name, createdAt }) {
+      if (currentRunId) {
+        session.getState().setEngineError('A run is already in progress: stop it first.');
+        return;
+      }
+      if (deps.loadStoredEvents) {
+        try {
+          const events = await deps.loadStoredEvents(runId);
+          runs.getState().loadRun({ runId, config, name, createdAt, events });
+        } catch (e) {
+          session.getState().setEngineError(`Could not read the run's stored events: ${messageOf(e)}`);
+          return;
+        }
+      } else if (!runs.getState().runs[runId]) {
+        runs.getState().addRun({ runId, config, name, createdAt, live: false });
+      }
+      await runSequence([{ runId, config, resume: true }], null);
+    },
+
+    pause: () => signal((c) => c.pause()),
+    resume: () => signal((c) => c.resume()),
+    stop() {
+      cancelQueue = true;
+      signal((c) => c.stop());
+    },
+
+    async loadFiles(files) {
+      const names = files.map((f) => f.name);
+      const before = session.getState().dataset;
+      const previous = before.state === 'ready' ? before.summary : before.state === 'error' ? before.previous : null;
+      session.getState().setDataset({ state: 'loading', files: names });
+      try {
+        const summary = await engine().loadFiles(files);
+        session.getState().setDataset({ state: 'ready', summary });
+        const config = session.getState().config;
+        session.getState().setConfig({ ...config, data: { ...config.data, dataset: 'cifar10', url: '' } });
+      } catch (e) {
+        session.getState().setDataset({ state: 'error', files: names, message: messageOf(e), previous });
+      }
+    },
+
+    dispose() {
+      batcher.dispose();
+      client?.dispose();
+      client = null;
+    },
+  };
+}
