@@ -29,6 +29,11 @@ export interface PruningHooks {
   restore(state: PruningState): void;
   /** Channels currently alive per family (decaying ones count as alive). */
   keptChannels(): Map<string, number>;
+  /**
+   * Indices of the channels not removed, per family (decaying ones included): what slimming
+   * keeps (see slimModel in ./groups).
+   */
+  keptIndices(): Map<string, number[]>;
   dispose(): void;
 }
 
