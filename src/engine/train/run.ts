@@ -6,7 +6,7 @@ import type { Dataset, ImageSplit } from '../data/types';
 import type { CostFigures, EngineEvent } from '../events';
 import type { BackendName, ExperimentConfig } from '../experiment';
 import { buildModelDef } from '../models';
-import { disposeModel, forward, initParams, trainableVars, type Model } from '../models/graph';
+import { disposeModel, initParams, type Model } from '../models/graph';
 import { createPruning } from '../pruning';
 import { finishPruning } from './finish';
 import type { Checkpoint } from './checkpoint';
@@ -15,6 +15,7 @@ import { RunControl } from './control';
 import { evaluate } from './evaluate';
 import { learningRate } from './lr-schedule';
 import { SgdMomentum } from './optimizer';
+import { trainStep } from './step';
 
 export interface RunOptions {
   dataset: Dataset;
@@ -84,9 +85,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   };
   const hooks = createPruning({ model, config: pc, totalSteps, emit: countingEmit });
   const optimizer = new SgdMomentum(tc.momentum, tc.weightDecay);
-  // Gates a pruner adds are not in def.params, so they get no weight decay (Gate Decorator uses its own L1).
-  const decayedVars = new Set(def.params.filter((p) => p.decay).map((p) => model.vars.get(p.name)));
-  const decayed = (v: tf.Variable) => decayedVars.has(v);
+  const stepCtx = { model, optimizer, hooks };
 
   let step = 0;
   if (opts.resumeFrom) {
@@ -144,28 +143,14 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       const indices = order.subarray(inEpoch * tc.batchSize, (inEpoch + 1) * tc.batchSize);
       const rng = createRng(deriveSeed(tc.seed, 2_000_000 + step));
       const lr = learningRate(tc, step, totalSteps);
-      const vars = [...trainableVars(model), ...hooks.extraTrainable()];
-
       const { x, y } = makeBatch(train, indices, { augment: config.data.augment, rng });
-      let correct: tf.Scalar | null = null;
-      const { value: loss, grads } = tf.variableGrads(() => {
-        const logits = forward(model, x, true);
-        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')));
-        return tf.losses.softmaxCrossEntropy(tf.oneHot(y, def.numClasses), logits) as tf.Scalar;
-      }, vars);
-      const used = hooks.beforeUpdate(step, grads);
-      optimizer.apply(vars, used, lr, decayed);
-      await hooks.afterUpdate(step, used);
-      disposeAll(grads, used);
+      const { loss, correct } = await trainStep(stepCtx, x, y, lr, step);
       x.dispose();
       y.dispose();
-
-      const batchCorrect = correct as tf.Scalar | null;
       windowLoss = accumulate(windowLoss, () => loss);
       epochLoss = accumulate(epochLoss, () => tf.mul(loss, indices.length));
-      if (batchCorrect) epochCorrect = accumulate(epochCorrect, () => batchCorrect);
-      loss.dispose();
-      batchCorrect?.dispose();
+      epochCorrect = accumulate(epochCorrect, () => correct);
+      tf.dispose([loss, correct]);
       epochSeen += indices.length;
       windowSteps++;
       step++;

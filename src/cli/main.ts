@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs';
+import { countCost } from '../engine/cost';
+import { loadPath } from '../engine/data/load-path';
+import { syntheticDataset } from '../engine/data/synthetic';
+import { DataError, type Dataset } from '../engine/data/types';
+import type { EngineEvent } from '../engine/events';
+import { MODEL_NAMES, type ExperimentConfig, type ModelName } from '../engine/experiment';
+import { buildModelDef } from '../engine/models';
+import { disposeModel } from '../engine/models/graph';
+import { runExperiment } from '../engine/train/run';
+import { configFromFlags, parseFlags, UsageError, type Flags } from './args';
+import { BackendSetupError, setupNodeBackend } from './node-backend';
+
+const USAGE = `DPM Playground command line: the app's engine, headless.
+
+  npm run cli -- info  --model resnet56 [--json]
+  npm run cli -- train --model tiny --dataset synthetic --epochs 1 --backend cpu [--json]
+  npm run cli -- prune --model tiny --pruner depgraph --schedule sr --target 0.5 [--json]
+
+Data:    --dataset synthetic|cifar10  --data PATH (cifar-10-binary.tar.gz, a folder of .bin files, or one .bin)
+         --train-limit N --test-limit N --synthetic-size N --no-augment
+Train:   --epochs --batch-size --lr --momentum --weight-decay --lr-schedule cosine|step|constant --seed
+Prune:   --pruner none|depgraph|otov2|gate --schedule abrupt|sp|sr --target F --target-kind flops|params
+         --start-at F --points K --every STEPS --decay-steps N --t-rate T --t-len T --norm l1|l2
+         --scope global|layer --sparse --sparse-reg R --telemetry-every STEPS
+Backend: --backend cpu|webgpu (webgpu: Dawn for Node over a Vulkan driver)
+Output:  --json (one JSON object per line) --verbose (stack traces)`;
+
+async function main(argv: string[]): Promise<number> {
+  let flags: Flags;
+  let command: string | undefined;
+  try {
+    const parsed = parseFlags(argv);
+    flags = parsed.values;
+    command = parsed.positionals[0];
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (flags.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return command || flags.help ? 0 : 2;
+  }
+  const out = (o: object, text: string) => process.stdout.write(flags.json ? `${JSON.stringify(o)}\n` : `${text}\n`);
+  try {
+    switch (command) {
+      case 'info':
+        return info(flags, out);
+      case 'train':
+      case 'prune':
+        return await train(configFromFlags(flags, command), flags, out);
+      default:
+        throw new UsageError(`unknown command "${command}": use info, train or prune`);
+    }
+  } catch (e) {
+    const known = e instanceof DataError || e instanceof UsageError || e instanceof BackendSetupError;
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (flags.verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return known ? 2 : 1;
+  }
+}
+
+type Out = (o: object, text: string) => void;
+
+function info(flags: Flags, out: Out): number {
+  const name = (flags.model ?? 'resnet56') as ModelName;
+  if (!MODEL_NAMES.includes(name)) throw new UsageError(`--model: "${name}" is not one of ${MODEL_NAMES.join(', ')}`);
+  const def = buildModelDef(name);
+  const { params, flops } = countCost(def);
+  const channels = def.families.reduce((s, f) => s + f.channels, 0);
+  out(
+    { model: name, params, flops, families: def.families.length, prunableChannels: channels },
+    `${name}: ${(params / 1e6).toFixed(3)} M params, ${(flops / 1e6).toFixed(1)} M MACs per image, ${def.families.length} channel families, ${channels} prunable channels`,
+  );
+  return 0;
+}
+
+async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<number> {
+  const backend = await setupNodeBackend(config.backend);
+  const dataset = await loadDataset(config, flags);
+  const emit = (e: EngineEvent) => out(e, describeEvent(e));
+  emit({ type: 'backend', backend, requested: config.backend });
+  const summary = await runExperiment(config, { dataset, emit, backend });
+  const result = {
+    type: 'summary',
+    testAcc: summary.testAcc,
+    flopsFraction: summary.flopsFraction,
+    paramsFraction: summary.paramsFraction,
+    rectifications: summary.rectifications,
+    steps: summary.steps,
+    seconds: summary.seconds,
+    dense: summary.dense,
+    slim: summary.slim,
+  };
+  if (summary.slimModel) disposeModel(summary.slimModel);
+  out(
+    result,
+    `test accuracy ${(summary.testAcc * 100).toFixed(2)}%, FLOPs kept ${(summary.flopsFraction * 100).toFixed(1)}%, params kept ${(summary.paramsFraction * 100).toFixed(1)}%, rectifications ${summary.rectifications}, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s on ${tf.getBackend()}`,
+  );
+  return 0;
+}
+
+async function loadDataset(config: ExperimentConfig, flags: Flags): Promise<Dataset> {
+  if (config.data.dataset === 'synthetic') {
+    const size = config.data.syntheticSize;
+    return syntheticDataset({ seed: config.train.seed, trainSize: size, testSize: Math.max(100, Math.round(size / 5)) });
+  }
+  if (!flags.data) throw new UsageError('--dataset cifar10 needs --data PATH (cifar-10-binary.tar.gz, a folder of .bin files, or one .bin file)');
+  const { dataset, summary } = await loadPath(flags.data);
+  for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
+  return dataset;
+}
+
+/** One readable line per event for humans (--json prints the events themselves). */
+function describeEvent(e: EngineEvent): string {
+  switch (e.type) {
+    case 'step':
+      return `step ${e.step}  loss ${e.loss.toFixed(4)}  lr ${e.lr.toPrecision(3)}  ${e.imagesPerSec.toFixed(1)} img/s`;
+    case 'epoch':
+      return `epoch ${e.epoch}  train acc ${(e.trainAcc * 100).toFixed(2)}%  test acc ${(e.testAcc * 100).toFixed(2)}%  test loss ${e.testLoss.toFixed(4)}`;
+    case 'prune':
+      return `prune  step ${e.step}  ${e.family}: ${e.channels.length} channel(s) [${e.schedule}]`;
+    case 'rectify':
+      return `rectify step ${e.step}  ${e.family}#${e.channel}  C_rate ${e.cRate.toFixed(3)}  C_len ${e.cLen.toFixed(3)}`;
+    case 'removed':
+      return `removed step ${e.step}  ${e.family}: ${e.channels.length} channel(s)`;
+    case 'cost':
+      return `cost   step ${e.step}  FLOPs ${(e.flopsFraction * 100).toFixed(1)}%  params ${(e.paramsFraction * 100).toFixed(1)}%`;
+    case 'slim':
+      return `slimmed: ${e.before.params} -> ${e.after.params} params, ${e.before.flops} -> ${e.after.flops} MACs, max |diff| ${e.maxAbsDiff.toExponential(2)}`;
+    case 'status':
+      return `[${e.phase}] ${e.message}`;
+    case 'backend':
+      return `backend: ${e.backend}${e.notice ? ` (${e.notice})` : ''}`;
+    case 'model':
+      return `model ${e.model}: ${e.dense.params} params, ${e.dense.flops} MACs, ${e.totalSteps} steps`;
+    case 'latency':
+      return `latency: dense ${e.denseMsPerImage.toFixed(3)} ms/img, slim ${e.slimMsPerImage.toFixed(3)} ms/img`;
+    case 'done':
+      return `done in ${e.seconds.toFixed(1)} s`;
+    case 'error':
+      return `error: ${e.message}${e.hint ? ` (${e.hint})` : ''}`;
+    case 'telemetry':
+    case 'checkpoint':
+      return '';
+  }
+}
+
+// Quiet tfjs's "install tfjs-node" banner: it cannot be installed here and is not needed.
+const warn = console.warn;
+console.warn = (...a: unknown[]) => (String(a[0]).includes('tfjs-node') ? undefined : warn(...a));
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
