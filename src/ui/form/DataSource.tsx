@@ -1,0 +1,135 @@
+import { useId, useState, type DragEvent } from 'react';
+import { dataConfigSchema, type ExperimentConfig } from '../../engine/experiment';
+import { useSession } from '../../store/sessionStore';
+import { compactNumber } from '../common/format';
+import { acceptedDataFile, withField } from './configUpdate';
+import { CheckboxField, NumberField, SelectField, TextField } from './fields';
+
+type Source = 'synthetic' | 'files' | 'url';
+
+function DataStatus() {
+  const dataset = useSession((s) => s.dataset);
+  const config = useSession((s) => s.config);
+  let body: string;
+  let tone = 'info';
+  if (dataset.state === 'loading') body = `Reading ${dataset.files.join(', ')}…`;
+  else if (dataset.state === 'ready') {
+    const { summary } = dataset;
+    body = `${summary.name}: ${compactNumber(summary.train)} training and ${compactNumber(summary.test)} test images from ${summary.files.map((f) => `${f.name} (${f.records})`).join(', ')}`;
+    tone = 'success';
+  } else if (dataset.state === 'error') {
+    body = `Could not use ${dataset.files.join(', ')}: ${dataset.message}`;
+    if (dataset.previous) body += ` — still using the ${dataset.previous.name} set loaded before (${compactNumber(dataset.previous.train)} training images).`;
+    tone = 'error';
+  } else if (config.data.dataset === 'synthetic') body = `Built-in synthetic set: ${compactNumber(config.data.syntheticSize)} training images, generated from the seed.`;
+  else if (config.data.url) body = `CIFAR-10 is downloaded from the URL when the run starts.`;
+  else body = 'No CIFAR-10 files loaded yet: drop cifar-10-binary.tar.gz or the .bin batches here.';
+  const warnings = dataset.state === 'ready' ? dataset.summary.warnings : [];
+  return (
+    <div className={`data-status data-status-${tone}`} data-testid="data-status" role={tone === 'error' ? 'alert' : 'status'}>
+      <p>{body}</p>
+      {warnings.length > 0 && (
+        <ul>
+          {warnings.map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function DataSource({
+  config,
+  onChange,
+  onFiles,
+}: {
+  config: ExperimentConfig;
+  onChange: (c: ExperimentConfig) => void;
+  onFiles: (files: File[]) => void;
+}) {
+  const inputId = useId();
+  const [dragging, setDragging] = useState(false);
+  const [rejected, setRejected] = useState<string[]>([]);
+  const [chosen, setChosen] = useState<Source | null>(null);
+  const source: Source = config.data.dataset === 'synthetic' ? 'synthetic' : (chosen ?? (config.data.url ? 'url' : 'files'));
+  const data = config.data;
+
+  const take = (list: FileList | null) => {
+    const files = Array.from(list ?? []);
+    const ok = files.filter((f) => acceptedDataFile(f.name));
+    setRejected(files.filter((f) => !acceptedDataFile(f.name)).map((f) => f.name));
+    if (ok.length > 0) onFiles(ok);
+  };
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    take(e.dataTransfer.files);
+  };
+
+  return (
+    <fieldset className="form-group">
+      <legend>Data</legend>
+      <SelectField<Source>
+        name="data.source"
+        label="Data set"
+        value={source}
+        options={[
+          { value: 'synthetic', label: 'Built-in synthetic (10 classes, 32×32)' },
+          { value: 'files', label: 'CIFAR-10 from files' },
+          { value: 'url', label: 'CIFAR-10 from a URL' },
+        ]}
+        onChange={(v) => {
+          setChosen(v === 'synthetic' ? null : v);
+          const next = withField(config, 'data', 'dataset', v === 'synthetic' ? 'synthetic' : 'cifar10');
+          onChange(v === 'url' ? next : withField(next, 'data', 'url', ''));
+        }}
+      />
+      {source === 'synthetic' && (
+        <NumberField name="data.syntheticSize" label="Synthetic images" value={data.syntheticSize} schema={dataConfigSchema.shape.syntheticSize} step={100} onChange={(v) => onChange(withField(config, 'data', 'syntheticSize', v))} />
+      )}
+      {source === 'files' && (
+        <div
+          className={`drop-zone ${dragging ? 'drop-zone-active' : ''}`}
+          onDragOver={(e) => {
+            e.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={onDrop}
+        >
+          <p>Drop cifar-10-binary.tar.gz, or data_batch_*.bin / test_batch.bin, here</p>
+          <label htmlFor={inputId} className="button button-secondary">
+            Choose files…
+          </label>
+          <input
+            id={inputId}
+            className="visually-hidden"
+            type="file"
+            multiple
+            accept=".gz,.tgz,.bin,.txt"
+            data-testid="data-file-input"
+            aria-label="CIFAR-10 files"
+            onChange={(e) => {
+              take(e.target.files);
+              e.target.value = '';
+            }}
+          />
+          {rejected.length > 0 && <p className="field-error">Not CIFAR-10 files (need .tar.gz, .bin or .txt): {rejected.join(', ')}</p>}
+        </div>
+      )}
+      {source === 'url' && (
+        <TextField name="data.url" label="URL of the CIFAR-10 folder or archive" value={data.url} placeholder="https://example.org/cifar-10-batches-bin/" onChange={(v) => onChange(withField(config, 'data', 'url', v.slice(0, 2048)))} />
+      )}
+      {source !== 'synthetic' && (
+        <div className="field-row">
+          <NumberField name="data.trainLimit" label="Training images (0 = all)" value={data.trainLimit} schema={dataConfigSchema.shape.trainLimit} step={1000} onChange={(v) => onChange(withField(config, 'data', 'trainLimit', v))} />
+          <NumberField name="data.testLimit" label="Test images (0 = all)" value={data.testLimit} schema={dataConfigSchema.shape.testLimit} step={1000} onChange={(v) => onChange(withField(config, 'data', 'testLimit', v))} />
+        </div>
+      )}
+      <CheckboxField name="data.augment" label="Augment (random crop + flip)" checked={data.augment} onChange={(v) => onChange(withField(config, 'data', 'augment', v))} />
+      <DataStatus />
+    </fieldset>
+  );
+}
