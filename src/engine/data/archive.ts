@@ -185,17 +185,17 @@ function isZeroBlock(h: Uint8Array): boolean {
   return true;
 }
 
-/** The 'path' record of a pax extended header, if any. */
+/** The 'path' record of a pax extended header ("<len> key=value\n" records, len in bytes), if any. */
 function paxPath(data: Uint8Array): string | null {
-  const text = new TextDecoder().decode(data);
+  const dec = new TextDecoder();
   let at = 0;
   let path: string | null = null;
-  while (at < text.length) {
-    const space = text.indexOf(' ', at);
+  while (at < data.length) {
+    const space = data.indexOf(0x20, at);
     if (space === -1) break;
-    const len = Number(text.slice(at, space));
-    if (!Number.isInteger(len) || len <= 0) break;
-    const record = text.slice(space + 1, at + len - 1);
+    const len = Number(ascii(data, at, space - at));
+    if (!Number.isInteger(len) || len <= space - at + 1 || at + len > data.length) break;
+    const record = dec.decode(data.subarray(space + 1, at + len - 1));
     const eq = record.indexOf('=');
     if (eq !== -1 && record.slice(0, eq) === 'path') path = record.slice(eq + 1);
     at += len;

@@ -102,7 +102,7 @@ export class CifarCollector {
       files.push({ name: this.test.source, records: test.count });
     } else {
       const holdOut = opts.holdOut ?? DEFAULT_HOLD_OUT;
-      const n = Math.floor(train.count * holdOut);
+      const n = Math.max(1, Math.floor(train.count * holdOut));
       if (n < 1 || train.count - n < 1) {
         throw new DataError(label, `no ${CIFAR10_TEST_FILE} and too few training images (${train.count}) to hold some out for testing.`);
       }
@@ -155,7 +155,7 @@ export function addInputFile(c: CifarCollector, file: InputFile, opts: LoadOptio
 }
 
 /** Loads CIFAR-10 from user-given files. Throws a DataError the user can act on. */
-export function loadCifarFromFiles(files: InputFile[], opts: LoadOptions = {}): LoadResult {
+export function loadFiles(files: InputFile[], opts: LoadOptions = {}): LoadResult {
   if (files.length === 0) throw new DataError('(no files)', 'no files were given.');
   const c = new CifarCollector();
   for (const f of files) addInputFile(c, f, opts);

@@ -38,7 +38,7 @@ async function folderFiles(dir: string): Promise<string[]> {
   );
 }
 
-export async function loadCifarFromPath(path: string, opts: LoadOptions = {}): Promise<LoadResult> {
+export async function loadPath(path: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const k = await kind(path);
   if (k === null) throw new DataError(path, 'no such file or folder.');
   const paths = k === 'dir' ? await folderFiles(path) : [path];

@@ -1,6 +1,6 @@
 import { CIFAR10_META_FILE, CIFAR10_RECORDS_PER_FILE, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, CIFAR_RECORD_BYTES } from './cifar-binary';
 import { CifarCollector, type LoadOptions, type LoadResult } from './load-files';
-import { DataError } from './types';
+import { DataError, type Dataset } from './types';
 
 /**
  * Loads the six CIFAR-10 .bin shards (plus batches.meta.txt if present) from a folder URL,
@@ -121,4 +121,22 @@ export async function loadCifarFromUrl(baseUrl: string = DEFAULT_CIFAR_URL, opts
   }
   opts.onProgress?.({ file: '', loaded, total: Math.max(total, loaded), fraction: 1 });
   return collector.finish(base.href, opts);
+}
+
+/**
+ * The worker's entry point: the Dataset only, progress as (fraction, message). Warnings
+ * (e.g. a malformed batches.meta.txt) are passed to `onWarning` when given.
+ */
+export async function loadFromUrl(
+  baseUrl: string,
+  onProgress?: (fraction: number, message: string) => void,
+  opts: Omit<UrlLoadOptions, 'onProgress'> & { onWarning?: (w: string) => void } = {},
+): Promise<Dataset> {
+  const { dataset, summary } = await loadCifarFromUrl(baseUrl, {
+    ...opts,
+    onProgress: (p) =>
+      onProgress?.(p.fraction, p.file ? `downloading ${p.file} (${(p.loaded / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(0)} MB)` : 'parsing CIFAR-10'),
+  });
+  for (const w of summary.warnings) opts.onWarning?.(w);
+  return dataset;
 }

@@ -171,7 +171,7 @@ export interface SyntheticOptions {
 }
 
 /** The built-in data set. Same seed, same bytes; train and test come from independent streams. */
-export function generateSynthetic(opts: SyntheticOptions): Dataset {
+export function syntheticDataset(opts: SyntheticOptions): Dataset {
   const testSize = opts.testSize ?? Math.max(NUM_CLASSES, Math.round(opts.trainSize / 5));
   return {
     name: 'synthetic',
