@@ -148,7 +148,7 @@ describe('loadCifarFromUrl', () => {
       if (name === fail) throw new TypeError('Failed to fetch');
       const body = files.get(name);
       if (!body || name === missing) return new Response('not found', { status: 404, statusText: 'Not Found' });
-      return new Response(body, { status: 200, headers: { 'content-type': 'application/octet-stream' } });
+      return new Response(new Uint8Array(body), { status: 200, headers: { 'content-type': 'application/octet-stream' } });
     }) as typeof fetch;
 
   it('fetches the six shards with progress, resolved against the page', async () => {
