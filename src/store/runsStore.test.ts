@@ -43,9 +43,22 @@ describe('runs store', () => {
     store.getState().toggleChannel('f0', 3);
     store.getState().toggleChannel('f0', 5);
     store.getState().toggleChannel('f0', 3);
-    expect(store.getState().selection).toEqual({ familyId: 'f0', channels: [5], rectification: null });
+    expect(store.getState().selection.channels).toEqual([{ family: 'f0', channel: 5 }]);
     store.getState().toggleChannel('f1', 1);
-    expect(store.getState().selection.channels).toEqual([1]);
+    store.getState().selectFamily('f1');
+    expect(store.getState().selection).toEqual({
+      familyId: 'f1',
+      channels: [
+        { family: 'f0', channel: 5 },
+        { family: 'f1', channel: 1 },
+      ],
+      rectification: null,
+    });
+    store.getState().selectChannels([
+      { family: 'f2', channel: 0 },
+      { family: 'f2', channel: 0 },
+    ]);
+    expect(store.getState().selection.channels).toEqual([{ family: 'f2', channel: 0 }]);
     store.getState().highlightRectification(2);
     store.getState().setComparison(['a', 'b', 'a']);
     store.getState().toggleComparison('c');

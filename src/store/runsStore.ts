@@ -15,10 +15,17 @@ export interface RunEntry {
   derived: RunDerived;
 }
 
+/** One channel of one family, as prune/rectify events name it. */
+export interface ChannelSel {
+  family: string;
+  channel: number;
+}
+
 export interface Selection {
+  /** The family the views zoom into, if any. */
   familyId: string | null;
-  /** Selected channel indices within the selected family. */
-  channels: number[];
+  /** Selected channels (any families); trajectories follow them. */
+  channels: ChannelSel[];
   /** Index into the active run's rectification list. */
   rectification: number | null;
 }
@@ -41,6 +48,7 @@ export interface RunsState {
   setActiveRun(runId: string | null): void;
   selectFamily(familyId: string | null): void;
   toggleChannel(familyId: string, channel: number): void;
+  selectChannels(channels: ChannelSel[]): void;
   highlightRectification(index: number | null): void;
   setComparison(runIds: string[]): void;
   toggleComparison(runId: string): void;
@@ -119,16 +127,27 @@ export function createRunsStore() {
     },
 
     selectFamily(familyId) {
-      set((st) => ({ selection: { ...st.selection, familyId, channels: familyId === st.selection.familyId ? st.selection.channels : [] } }));
+      set((st) => ({ selection: { ...st.selection, familyId } }));
     },
 
-    toggleChannel(familyId, channel) {
+    toggleChannel(family, channel) {
       set((st) => {
-        const same = st.selection.familyId === familyId;
-        const current = same ? st.selection.channels : [];
-        const channels = current.includes(channel) ? current.filter((c) => c !== channel) : [...current, channel];
-        return { selection: { ...st.selection, familyId, channels } };
+        const current = st.selection.channels;
+        const has = current.some((c) => c.family === family && c.channel === channel);
+        const channels = has ? current.filter((c) => c.family !== family || c.channel !== channel) : [...current, { family, channel }];
+        return { selection: { ...st.selection, channels } };
       });
+    },
+
+    selectChannels(channels) {
+      const seen = new Set<string>();
+      const unique = channels.filter((c) => {
+        const key = `${c.family}#${c.channel}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      set((st) => ({ selection: { ...st.selection, channels: unique.map((c) => ({ family: c.family, channel: c.channel })) } }));
     },
 
     highlightRectification(index) {

@@ -36,8 +36,6 @@ export interface SessionState {
   queue: RunQueue | null;
   /** A crashed worker or failed call: shown until dismissed; the app keeps working. */
   engineError: string | null;
-  /** Why runs are not persisted (IndexedDB unavailable), or null. */
-  storageNotice: string | null;
 
   setConfig(config: ExperimentConfig): void;
   setUrlIgnored(ignored: IgnoredNotice[]): void;
@@ -47,7 +45,6 @@ export interface SessionState {
   setEngineRun(runId: string | null): void;
   setQueue(queue: RunQueue | null): void;
   setEngineError(message: string | null): void;
-  setStorageNotice(message: string | null): void;
 }
 
 export function createSessionStore(initial: ExperimentConfig = defaultExperiment()) {
@@ -59,7 +56,6 @@ export function createSessionStore(initial: ExperimentConfig = defaultExperiment
     engineRunId: null,
     queue: null,
     engineError: null,
-    storageNotice: null,
 
     setConfig: (config) => set({ config }),
     setUrlIgnored: (urlIgnored) => set({ urlIgnored }),
@@ -69,7 +65,6 @@ export function createSessionStore(initial: ExperimentConfig = defaultExperiment
     setEngineRun: (engineRunId) => set({ engineRunId }),
     setQueue: (queue) => set({ queue }),
     setEngineError: (engineError) => set({ engineError }),
-    setStorageNotice: (storageNotice) => set({ storageNotice }),
   }));
 }
 
