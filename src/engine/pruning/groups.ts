@@ -181,7 +181,8 @@ export function slimModel(model: Model, keep: ReadonlyMap<string, number[]>): Mo
   const vars = new Map<string, tf.Variable>();
   const params = def.params.map((p) => {
     const value = tf.tidy(() => {
-      let t: tf.Tensor = param(model, p.name);
+      // Clone: returning the variable itself from tidy and disposing it would free the source.
+      let t: tf.Tensor = tf.clone(param(model, p.name));
       const g = gateOf.get(p.name);
       if (g) t = tf.mul(t, g);
       for (const fam of def.families) {
