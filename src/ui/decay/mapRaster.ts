@@ -48,7 +48,7 @@ export class MapRaster {
   private drawnVersion = -1;
   private drawnCompactions = -1;
   private drawnColumns = 0;
-  private drawnScales = new Float32Array(0);
+  private drawnScales: Float32Array = new Float32Array(0);
   private rows: BinRanges = { start: new Int32Array(0), end: new Int32Array(0) };
   /** Family index of each pixel row's first channel, for per-family norm scaling. */
   private rowFamily = new Int32Array(0);
