@@ -6,6 +6,7 @@ import {
   encodeCifarBatch,
   parseCifarBatch,
   parseClassNames,
+  planarToInterleaved,
   requireMember,
 } from './cifar-binary';
 import { DataError, IMAGE_BYTES } from './types';
@@ -53,6 +54,16 @@ describe('parseCifarBatch', () => {
         }
       }
     }
+  });
+
+  it('gives the same pixels with word stores and with the byte-by-byte fallback', () => {
+    const bytes = makeRecords(6);
+    const words = new Uint8Array(6 * IMAGE_BYTES);
+    const plain = new Uint8Array(6 * IMAGE_BYTES);
+    planarToInterleaved(bytes, words, 6, true);
+    planarToInterleaved(bytes, plain, 6, false);
+    expect(Buffer.compare(words, plain)).toBe(0);
+    expect(plain[3 * IMAGE_BYTES + 5 * 3 + 1]).toBe((3 * 31 + 97 + 5 * 7) & 255);
   });
 
   it('round-trips through encodeCifarBatch', () => {

@@ -95,23 +95,62 @@ export function checkCifarSize(file: string, size: number): number {
   return size / CIFAR_RECORD_BYTES;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function badLabel(file: string, r: number, label: number): DataError {
+  return new DataError(
+    file,
+    `record ${r} (byte offset ${r * CIFAR_RECORD_BYTES}) has label ${label}; CIFAR-10 labels are 0..9. ` +
+      `The file is corrupt or from a different data set.`,
+  );
+}
+
 /** Parses one CIFAR-10 binary batch into resident NHWC uint8 images and labels. */
 export function parseCifarBatch(file: string, bytes: Uint8Array): ImageSplit {
   const count = checkCifarSize(file, bytes.length);
   const images = new Uint8Array(count * IMAGE_BYTES);
   const labels = new Uint8Array(count);
   for (let r = 0; r < count; r++) {
-    const base = r * CIFAR_RECORD_BYTES;
-    const label = bytes[base];
-    if (label >= NUM_CLASSES) {
-      throw new DataError(
-        file,
-        `record ${r} (byte offset ${base}) has label ${label}; CIFAR-10 labels are 0..9. ` +
-          `The file is corrupt or from a different data set.`,
-      );
-    }
+    const label = bytes[r * CIFAR_RECORD_BYTES];
+    if (label >= NUM_CLASSES) throw badLabel(file, r, label);
     labels[r] = label;
-    const rOff = base + CIFAR_LABEL_BYTES;
+  }
+  planarToInterleaved(bytes, images, count);
+  return { images, labels, count };
+}
+
+/** Transposes `count` records' pixel planes into NHWC `images`; word stores need a little-endian host. */
+export function planarToInterleaved(bytes: Uint8Array, images: Uint8Array, count: number, useWords = LITTLE_ENDIAN): void {
+  if (useWords && images.byteOffset % 4 === 0) transposeWords(bytes, images, count);
+  else transposeBytes(bytes, images, count);
+}
+
+/**
+ * Planar to interleaved, four pixels (12 output bytes) per three 32-bit stores: a quarter
+ * of the stores of a byte loop. Records are 3073 bytes, so only the output is word-aligned.
+ */
+function transposeWords(bytes: Uint8Array, images: Uint8Array, count: number): void {
+  const words = new Uint32Array(images.buffer, images.byteOffset, images.length >>> 2);
+  for (let r = 0; r < count; r++) {
+    const rOff = r * CIFAR_RECORD_BYTES + CIFAR_LABEL_BYTES;
+    const gOff = rOff + PLANE;
+    const bOff = gOff + PLANE;
+    let w = r * (IMAGE_BYTES >>> 2);
+    for (let p = 0; p < PLANE; p += 4) {
+      const ri = rOff + p;
+      const gi = gOff + p;
+      const bi = bOff + p;
+      words[w] = bytes[ri] | (bytes[gi] << 8) | (bytes[bi] << 16) | (bytes[ri + 1] << 24);
+      words[w + 1] = bytes[gi + 1] | (bytes[bi + 1] << 8) | (bytes[ri + 2] << 16) | (bytes[gi + 2] << 24);
+      words[w + 2] = bytes[bi + 2] | (bytes[ri + 3] << 8) | (bytes[gi + 3] << 16) | (bytes[bi + 3] << 24);
+      w += 3;
+    }
+  }
+}
+
+function transposeBytes(bytes: Uint8Array, images: Uint8Array, count: number): void {
+  for (let r = 0; r < count; r++) {
+    const rOff = r * CIFAR_RECORD_BYTES + CIFAR_LABEL_BYTES;
     const gOff = rOff + PLANE;
     const bOff = gOff + PLANE;
     let o = r * IMAGE_BYTES;
@@ -122,7 +161,6 @@ export function parseCifarBatch(file: string, bytes: Uint8Array): ImageSplit {
       o += 3;
     }
   }
-  return { images, labels, count };
 }
 
 /** The inverse of parseCifarBatch: NHWC images + labels to official binary records. */
