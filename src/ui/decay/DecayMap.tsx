@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
 import { DECAY_SCALE, NORM_SCALE } from './colormap';
+import type { Reducer } from './downsample';
 import { formatStep, formatValue, niceTicks } from './format';
 import { useControllable, useTelemetry } from './hooks';
 import { MapRaster, type ColorMode, type MapView } from './mapRaster';
@@ -26,12 +27,20 @@ export interface DecayMapProps {
   /** Colour source; uncontrolled (default 'decay') if undefined. */
   colorMode?: ColorMode;
   onColorModeChange?: (mode: ColorMode) => void;
+  /**
+   * When several channels share a pixel row: 'min' (default) darkens the row if any of them
+   * is pruned, 'mean' shows the fraction. Steps within a pixel always use the metric's reducer.
+   */
+  rowReduce?: RowReduce;
+  onRowReduceChange?: (mode: RowReduce) => void;
   /** Draws a vertical guide at this step (e.g. the rectification picked in the timeline). */
   highlightStep?: number | null;
   /** Heat-map size in CSS pixels (one canvas pixel each); labels and legend come on top. */
   width?: number;
   height?: number;
 }
+
+export type RowReduce = 'min' | 'mean';
 
 interface Hover {
   x: number;
@@ -64,6 +73,7 @@ export function DecayMap(props: DecayMapProps) {
     null,
   );
   const [mode, setMode] = useControllable<ColorMode>(props.colorMode, props.onColorModeChange, 'decay');
+  const [rowReduce, setRowReduce] = useControllable<RowReduce>(props.rowReduce, props.onRowReduceChange, 'min');
   const [hover, setHover] = useState<Hover | null>(null);
   const [brush, setBrush] = useState<{ from: number; to: number } | null>(null);
 
@@ -85,9 +95,12 @@ export function DecayMap(props: DecayMapProps) {
   const rowTo = store ? (zoomIndex >= 0 ? store.layout.offsets[zoomIndex + 1] : store.channels) : 0;
   const rowCount = Math.max(1, rowTo - rowFrom);
 
+  const channelsPerRow = rowCount / height;
+  // Norm always averages; only decay has a choice, and only when rows actually merge.
+  const channelReducer = mode === 'decay' && channelsPerRow > 1 ? rowReduce : undefined;
   const view = useMemo<MapView>(
-    () => ({ s0, s1, rowFrom, rowTo, width, height, mode }),
-    [s0, s1, rowFrom, rowTo, width, height, mode],
+    () => ({ s0, s1, rowFrom, rowTo, width, height, mode, channelReducer }),
+    [s0, s1, rowFrom, rowTo, width, height, mode, channelReducer],
   );
 
   // Heat map: coalesce every change into one draw per animation frame; MapRaster redraws
@@ -279,6 +292,15 @@ export function DecayMap(props: DecayMapProps) {
             ))}
           </select>
         </label>
+        {mode === 'decay' && channelsPerRow > 1 && (
+          <label className="decay-field" title={`${channelsPerRow.toFixed(1)} channels per pixel row`}>
+            Merged rows
+            <select value={rowReduce} onChange={(e) => setRowReduce(e.target.value === 'mean' ? 'mean' : 'min')}>
+              <option value="min">any pruned (min)</option>
+              <option value="mean">pruned fraction (mean)</option>
+            </select>
+          </label>
+        )}
         <span className="decay-muted">
           steps {formatStep(s0)}–{formatStep(s1)}
           {store.stride > 1 ? ` · ${store.stride} samples per column` : ''}
@@ -367,7 +389,7 @@ export function DecayMap(props: DecayMapProps) {
         <span className="decay-legend-item">
           <span className="decay-diamond" style={{ background: RECTIFY_COLOR }} /> rectification
         </span>
-        <span className="decay-muted decay-legend-note">{legendNote(mode)}</span>
+        <span className="decay-muted decay-legend-note">{legendNote(mode, channelReducer)}</span>
       </div>
     </div>
   );
@@ -379,9 +401,13 @@ function legendMax(mode: ColorMode, store: TelemetryStore): string {
   return formatValue(store.globalMaxNorm);
 }
 
-function legendNote(mode: ColorMode): string {
+function legendNote(mode: ColorMode, channelReducer: Reducer | undefined): string {
   if (mode === 'decay') {
-    return 'Where a pixel covers several steps or channels it shows the minimum decay, so a pruned channel never fades under averaging. Drag or wheel to zoom steps; click a row to select, Shift-click to add.';
+    const rows =
+      channelReducer === 'mean'
+        ? ' Channels sharing a pixel row are then averaged: the shade is the pruned fraction.'
+        : '';
+    return `Where a pixel covers several steps or channels it shows the minimum decay, so a pruned channel never fades under averaging.${rows} Drag or wheel to zoom steps; click a row to select, Shift-click to add; click a layer name to zoom into it.`;
   }
   return `Norm of each channel's coupled weights, divided by the largest norm ${
     mode === 'norm-family' ? 'its family' : 'any channel'
@@ -390,8 +416,9 @@ function legendNote(mode: ColorMode): string {
 
 function channelTicks(n: number): number[] {
   if (n <= 1) return [0];
-  const t = niceTicks(0, n - 1, 8).filter((c) => Number.isInteger(c));
-  return t.includes(n - 1) ? t : [...t, n - 1];
+  // Keep the last channel labelled; drop a round tick that would collide with it.
+  const t = niceTicks(0, n - 1, 8).filter((c) => Number.isInteger(c) && (n - 1 - c) / n > 0.06);
+  return [...t, n - 1];
 }
 
 function describeCell(store: TelemetryStore, row: number, step: number): string[] {

@@ -142,3 +142,19 @@ describe('MapRaster', () => {
     expect(Array.from(r.rgba.slice(4, 8))).toEqual([238, 240, 243, 255]);
   });
 });
+
+describe('reduceGrid two-stage', () => {
+  it('reduces each channel over steps first, then across channels', () => {
+    // 2 columns x 4 rows; channel 0 hits zero once, others stay at 1
+    const src = Float32Array.from([1, 1, 1, 1, 0, 1, 1, 1]);
+    const cols = { start: Int32Array.of(0), end: Int32Array.of(2) };
+    const rows = binRanges(4, 1);
+    const out = new Float32Array(1);
+    reduceGrid(src, 4, cols, rows, 'min', out, 0, 1, 'mean');
+    expect(out[0]).toBe(0.75);
+    reduceGrid(src, 4, cols, rows, 'min', out, 0, 1, 'min');
+    expect(out[0]).toBe(0);
+    reduceGrid(src, 4, cols, rows, 'mean', out, 0, 1, 'min');
+    expect(out[0]).toBe(0.5);
+  });
+});

@@ -64,6 +64,9 @@ export function pixelColumnRanges(store: TelemetryStore, s0: number, s1: number,
  * image: out[y * outCols + x] reduces columns [cols.start[x], cols.end[x]) x rows
  * [rows.start[y], rows.end[y]) with `reducer`. Empty cells (no column or no row) are NaN.
  * Only output columns [xFrom, xTo) are written, which is how the map redraws just new pixels.
+ * rowReducer, when it differs from reducer, reduces in two stages: each channel over the
+ * pixel's columns with `reducer`, then those per-channel values with `rowReducer` (e.g. a
+ * channel's min decay over time, then the mean over the channels sharing the pixel row).
  */
 export function reduceGrid(
   src: Float32Array,
@@ -74,9 +77,14 @@ export function reduceGrid(
   out: Float32Array,
   xFrom = 0,
   xTo = cols.start.length,
+  rowReducer: Reducer = reducer,
 ): void {
   const outCols = cols.start.length;
   const outRows = rows.start.length;
+  if (rowReducer !== reducer) {
+    reduceGridTwoStage(src, stride, cols, rows, reducer, rowReducer, out, xFrom, xTo);
+    return;
+  }
   for (let x = xFrom; x < xTo; x++) {
     const c0 = cols.start[x];
     const c1 = cols.end[x];
@@ -99,6 +107,52 @@ export function reduceGrid(
         }
       }
       out[y * outCols + x] = n === 0 ? NaN : reducer === 'mean' ? acc / n : acc;
+    }
+  }
+}
+
+function reduceGridTwoStage(
+  src: Float32Array,
+  stride: number,
+  cols: BinRanges,
+  rows: BinRanges,
+  colReducer: Reducer,
+  rowReducer: Reducer,
+  out: Float32Array,
+  xFrom: number,
+  xTo: number,
+): void {
+  const outCols = cols.start.length;
+  const outRows = rows.start.length;
+  for (let x = xFrom; x < xTo; x++) {
+    const c0 = cols.start[x];
+    const c1 = cols.end[x];
+    for (let y = 0; y < outRows; y++) {
+      let racc = rowReducer === 'min' ? Infinity : rowReducer === 'max' ? -Infinity : 0;
+      let rn = 0;
+      for (let r = rows.start[y]; r < rows.end[y]; r++) {
+        let acc = colReducer === 'min' ? Infinity : colReducer === 'max' ? -Infinity : 0;
+        let n = 0;
+        for (let c = c0; c < c1; c++) {
+          const v = src[c * stride + r];
+          if (v !== v) continue;
+          if (colReducer === 'min') {
+            if (v < acc) acc = v;
+          } else if (colReducer === 'max') {
+            if (v > acc) acc = v;
+          } else acc += v;
+          n++;
+        }
+        if (n === 0) continue;
+        const cell = colReducer === 'mean' ? acc / n : acc;
+        if (rowReducer === 'min') {
+          if (cell < racc) racc = cell;
+        } else if (rowReducer === 'max') {
+          if (cell > racc) racc = cell;
+        } else racc += cell;
+        rn++;
+      }
+      out[y * outCols + x] = rn === 0 ? NaN : rowReducer === 'mean' ? racc / rn : racc;
     }
   }
 }

@@ -1,6 +1,6 @@
 import './decay.css';
 
-export { DecayMap, zoomRange, type DecayMapProps } from './DecayMap';
+export { DecayMap, zoomRange, type DecayMapProps, type RowReduce } from './DecayMap';
 export { Trajectories, type TrajectoriesProps } from './Trajectories';
 export { RectificationTimeline, type RectificationTimelineProps } from './RectificationTimeline';
 export { LayerSummary, type LayerSummaryProps } from './LayerSummary';

@@ -1,5 +1,5 @@
 import { DECAY_SCALE, EMPTY_RGB, NORM_SCALE, lutIndex } from './colormap';
-import { METRIC_REDUCER, pixelColumnRanges, reduceGrid, rowRanges, type BinRanges } from './downsample';
+import { METRIC_REDUCER, pixelColumnRanges, reduceGrid, rowRanges, type BinRanges, type Reducer } from './downsample';
 import type { Metric, TelemetryStore } from './telemetryStore';
 
 /**
@@ -20,6 +20,12 @@ export interface MapView {
   width: number;
   height: number;
   mode: ColorMode;
+  /**
+   * How channels sharing a pixel row combine, after each channel is reduced over the pixel's
+   * steps with its metric's reducer (decay: min). Default: the metric's reducer, so a row
+   * with any pruned channel shows pruned; 'mean' shows the pruned fraction instead.
+   */
+  channelReducer?: Reducer;
 }
 
 export function metricOf(mode: ColorMode): Metric {
@@ -55,7 +61,7 @@ export class MapRaster {
 
   update(store: TelemetryStore, view: MapView): DirtySpan | null {
     const { width, height } = view;
-    const key = `${view.s0}|${view.s1}|${view.rowFrom}|${view.rowTo}|${width}|${height}|${view.mode}|${store.channels}`;
+    const key = `${view.s0}|${view.s1}|${view.rowFrom}|${view.rowTo}|${width}|${height}|${view.mode}|${view.channelReducer ?? ''}|${store.channels}`;
     const scales = this.currentScales(store, view.mode);
     let full = key !== this.viewKey || store.compactions !== this.drawnCompactions || this.scalesMoved(scales);
     if (!full && store.version === this.drawnVersion) return null;
@@ -80,7 +86,8 @@ export class MapRaster {
     }
     const cols = pixelColumnRanges(store, view.s0, view.s1, width);
     const metric = metricOf(view.mode);
-    reduceGrid(store.data(metric), store.channels, cols, this.rows, METRIC_REDUCER[metric], this.values, x0, x1);
+    const reducer = METRIC_REDUCER[metric];
+    reduceGrid(store.data(metric), store.channels, cols, this.rows, reducer, this.values, x0, x1, view.channelReducer ?? reducer);
     this.paint(view.mode, scales, width, height, x0, x1);
     this.viewKey = key;
     this.drawnVersion = store.version;
