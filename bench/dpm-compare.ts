@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs';
+import { pathToFileURL } from 'node:url';
+import { syntheticDataset } from '../src/engine/data/synthetic';
+import type { EngineEvent } from '../src/engine/events';
+import { experimentSchema, type ScheduleName } from '../src/engine/experiment';
+import { disposeModel } from '../src/engine/models';
+import { runExperiment } from '../src/engine/train/run';
+import type { BenchOptions, FigureInput } from './common';
+
+/**
+ * Abrupt vs DPM Smooth Pruning vs SP + Self-Rectifying on the same model, data, seeds and
+ * target. Prints one JSON line per run and a markdown table of the means; returns figures.
+ */
+export interface CompareSettings {
+  seeds: number[];
+  trainSize: number;
+  epochs: number;
+  batchSize: number;
+  target: number;
+  pruner: 'depgraph' | 'otov2' | 'gate';
+}
+
+export const QUICK: CompareSettings = { seeds: [1, 2, 3], trainSize: 200, epochs: 2, batchSize: 20, target: 0.5, pruner: 'depgraph' };
+
+interface Row {
+  schedule: ScheduleName;
+  seed: number;
+  testAcc: number;
+  flops: number;
+  params: number;
+  rectifications: number;
+  seconds: number;
+}
+
+export async function compare(s: CompareSettings, log: (line: string) => void = console.log): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const seed of s.seeds) {
+    const dataset = syntheticDataset({ trainSize: s.trainSize, seed });
+    const spe = Math.floor(s.trainSize / s.batchSize);
+    const total = spe * s.epochs;
+    for (const schedule of ['abrupt', 'sp', 'sr'] as const) {
+      const config = experimentSchema.parse({
+        data: { dataset: 'synthetic', syntheticSize: Math.max(100, s.trainSize), augment: false },
+        train: { model: 'tiny', epochs: s.epochs, batchSize: s.batchSize, lr: 0.05, seed, lrSchedule: 'cosine' },
+        prune: {
+          pruner: s.pruner,
+          schedule,
+          target: s.target,
+          startAt: 0.25,
+          points: 2,
+          every: Math.max(1, Math.round(total * 0.15)),
+          decaySteps: Math.max(2, Math.round(total * 0.15)),
+          telemetryEvery: 1000,
+        },
+        backend: 'cpu',
+      });
+      let rect = 0;
+      const emit = (e: EngineEvent): void => {
+        if (e.type === 'rectify') rect++;
+      };
+      const summary = await runExperiment(config, { dataset, emit, backend: 'cpu' });
+      if (summary.slimModel) disposeModel(summary.slimModel);
+      const row: Row = { schedule, seed, testAcc: summary.testAcc, flops: summary.flopsFraction, params: summary.paramsFraction, rectifications: rect, seconds: summary.seconds };
+      rows.push(row);
+      log(JSON.stringify({ bench: 'dpm-compare', model: 'tiny', pruner: s.pruner, steps: total, ...row }));
+    }
+  }
+  return rows;
+}
+
+export function table(rows: Row[]): string {
+  const lines = ['| schedule | test acc (mean ± sd) | FLOPs % | params % | rectifications (mean) | runs |', '|---|---|---|---|---|---|'];
+  for (const schedule of ['abrupt', 'sp', 'sr'] as const) {
+    const r = rows.filter((x) => x.schedule === schedule);
+    if (!r.length) continue;
+    const mean = (f: (x: Row) => number): number => r.reduce((a, x) => a + f(x), 0) / r.length;
+    const m = mean((x) => x.testAcc);
+    const sd = Math.sqrt(r.reduce((a, x) => a + (x.testAcc - m) ** 2, 0) / Math.max(1, r.length - 1));
+    lines.push(`| ${schedule} | ${(100 * m).toFixed(1)} ± ${(100 * sd).toFixed(1)} | ${(100 * mean((x) => x.flops)).toFixed(1)} | ${(100 * mean((x) => x.params)).toFixed(1)} | ${mean((x) => x.rectifications).toFixed(1)} | ${r.length} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Benchmark-runner entry (bench/common.ts contract). */
+export async function run(opts: BenchOptions): Promise<FigureInput[]> {
+  const settings = opts.quick ? { ...QUICK, seeds: [1], trainSize: 100, epochs: 1 } : QUICK;
+  const rows = await compare(settings, () => undefined);
+  const out: FigureInput[] = [];
+  for (const schedule of ['abrupt', 'sp', 'sr'] as const) {
+    const r = rows.filter((x) => x.schedule === schedule);
+    const mean = (f: (x: Row) => number): number => r.reduce((a, x) => a + f(x), 0) / r.length;
+    out.push({ figure: `test accuracy, ${schedule}`, value: mean((x) => x.testAcc), unit: 'fraction', model: 'tiny', note: `${r.length} seeds, synthetic data` });
+    out.push({ figure: `FLOPs kept, ${schedule}`, value: mean((x) => x.flops), unit: 'fraction', model: 'tiny' });
+    out.push({ figure: `rectifications, ${schedule}`, value: mean((x) => x.rectifications), unit: 'count', model: 'tiny' });
+  }
+  return out;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await tf.setBackend('cpu');
+  const rows = await compare(QUICK);
+  console.log(table(rows));
+}

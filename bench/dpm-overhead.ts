@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+import { pathToFileURL } from 'node:url';
+import type { EngineEvent } from '../src/engine/events';
+import { pruneConfigSchema } from '../src/engine/experiment';
+import { buildModelDef, disposeModel, initParams, trainableVars, forward, type Model } from '../src/engine/models';
+import { createPruning } from '../src/engine/pruning';
+import { noPruning } from '../src/engine/pruning/engine';
+import { fakeBatch } from '../src/engine/pruning/harness';
+import type { PruningHooks } from '../src/engine/pruning/types';
+import { SgdMomentum } from '../src/engine/train/optimizer';
+import type { BenchOptions, FigureInput } from './common';
+
+/**
+ * What DPM's bookkeeping costs per step: a plain training step (no pruning) against the same
+ * step with Self-Rectifying decay in progress and per-step telemetry, and the afterUpdate
+ * hook alone (norm projection, criteria readback, telemetry readback).
+ */
+async function timedSteps(model: Model, hooks: PruningHooks, steps: number, warmup: number, batch: number): Promise<{ step: number; after: number }> {
+  const opt = new SgdMomentum(0.9, 5e-4);
+  const { x, y } = fakeBatch(model, batch);
+  let total = 0;
+  let after = 0;
+  for (let s = 0; s < warmup + steps; s++) {
+    const t0 = performance.now();
+    const vars = [...trainableVars(model), ...hooks.extraTrainable()];
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward(model, x, true)) as tf.Scalar, vars);
+    const g2 = hooks.beforeUpdate(s, grads);
+    opt.apply(vars, g2, 0.01, () => true);
+    // Wait for the update so afterUpdate's time is its own, not the backlog's.
+    await value.data();
+    const t1 = performance.now();
+    await hooks.afterUpdate(s, g2);
+    const t2 = performance.now();
+    tf.dispose([value, ...Object.values(grads), ...Object.values(g2)]);
+    if (s >= warmup) {
+      total += t2 - t0;
+      after += t2 - t1;
+    }
+  }
+  opt.dispose();
+  tf.dispose([x, y]);
+  return { step: total / steps, after: after / steps };
+}
+
+export async function run(opts: BenchOptions): Promise<FigureInput[]> {
+  const model = opts.model ?? 'tiny';
+  const batch = opts.batch ?? (opts.quick ? 2 : 16);
+  const steps = opts.steps ?? (opts.quick ? 2 : 10);
+  const warmup = opts.warmup ?? (opts.quick ? 1 : 3);
+  const def = buildModelDef(model);
+
+  const plainModel = initParams(def, 1);
+  const plain = await timedSteps(plainModel, noPruning(plainModel), steps, warmup, batch);
+  disposeModel(plainModel);
+
+  const dpmModel = initParams(buildModelDef(model), 1);
+  const events: EngineEvent[] = [];
+  // Prune at step 0 with a decay longer than the run, so every timed step carries decaying groups.
+  const config = pruneConfigSchema.parse({ pruner: 'depgraph', schedule: 'sr', startAt: 0, points: 1, target: 0.5, decaySteps: 10_000, telemetryEvery: 1 });
+  const hooks = createPruning({ model: dpmModel, config, totalSteps: 100_000, emit: (e) => events.push(e) });
+  const dpm = await timedSteps(dpmModel, hooks, steps, warmup, batch);
+  hooks.dispose();
+  disposeModel(dpmModel);
+
+  const note = `${steps} steps after ${warmup} warm-up, batch ${batch}; sr decay in progress, telemetry every step`;
+  return [
+    { figure: 'plain training step', value: plain.step, unit: 'ms', model, batch, note },
+    { figure: 'training step with DPM sr + telemetry', value: dpm.step, unit: 'ms', model, batch, note },
+    { figure: 'afterUpdate (DPM sr + telemetry)', value: dpm.after, unit: 'ms', model, batch, note },
+    { figure: 'DPM overhead', value: (dpm.step - plain.step) / plain.step, unit: 'fraction of a plain step', model, batch, note },
+  ];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await tf.setBackend(process.env.TF_BACKEND ?? 'cpu');
+  const quick = process.argv.includes('--quick');
+  const figures = await run({ backend: 'cpu', quick });
+  for (const f of figures) console.log(JSON.stringify({ bench: 'dpm-overhead', backend: tf.getBackend(), date: new Date().toISOString(), ...f }));
+}
