@@ -59,7 +59,11 @@ describe('runs store', () => {
       { family: 'f2', channel: 0 },
     ]);
     expect(store.getState().selection.channels).toEqual([{ family: 'f2', channel: 0 }]);
-    store.getState().highlightRectification(2);
+    store.getState().highlightRectification({ family: 'f3', channel: 4, step: 12 });
+    expect(store.getState().selection.rectification).toEqual({ family: 'f3', channel: 4, step: 12 });
+    expect(store.getState().selection.channels).toContainEqual({ family: 'f3', channel: 4 });
+    store.getState().highlightRectification(null);
+    expect(store.getState().selection.rectification).toBeNull();
     store.getState().setComparison(['a', 'b', 'a']);
     store.getState().toggleComparison('c');
     expect(store.getState().comparison).toEqual(['a', 'b', 'c']);

@@ -21,13 +21,17 @@ export interface ChannelSel {
   channel: number;
 }
 
+export interface RectificationSel extends ChannelSel {
+  step: number;
+}
+
 export interface Selection {
   /** The family the views zoom into, if any. */
   familyId: string | null;
   /** Selected channels (any families); trajectories follow them. */
   channels: ChannelSel[];
-  /** Index into the active run's rectification list. */
-  rectification: number | null;
+  /** The rectification picked in the timeline (its channel and step). */
+  rectification: RectificationSel | null;
 }
 
 export interface RunsState {
@@ -49,7 +53,8 @@ export interface RunsState {
   selectFamily(familyId: string | null): void;
   toggleChannel(familyId: string, channel: number): void;
   selectChannels(channels: ChannelSel[]): void;
-  highlightRectification(index: number | null): void;
+  /** Picks a rectification (and selects its channel, so its trajectory shows), or clears it. */
+  highlightRectification(ref: RectificationSel | null): void;
   setComparison(runIds: string[]): void;
   toggleComparison(runId: string): void;
 }
@@ -150,8 +155,14 @@ export function createRunsStore() {
       set((st) => ({ selection: { ...st.selection, channels: unique.map((c) => ({ family: c.family, channel: c.channel })) } }));
     },
 
-    highlightRectification(index) {
-      set((st) => ({ selection: { ...st.selection, rectification: index } }));
+    highlightRectification(ref) {
+      set((st) => {
+        if (!ref) return { selection: { ...st.selection, rectification: null } };
+        const rectification = { family: ref.family, channel: ref.channel, step: ref.step };
+        const has = st.selection.channels.some((c) => c.family === ref.family && c.channel === ref.channel);
+        const channels = has ? st.selection.channels : [...st.selection.channels, { family: ref.family, channel: ref.channel }];
+        return { selection: { ...st.selection, rectification, channels } };
+      });
     },
 
     setComparison(runIds) {

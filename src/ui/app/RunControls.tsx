@@ -9,7 +9,8 @@ function Progress() {
   const run = useRuns(selectActiveRun);
   const d = run?.derived;
   const progress = d?.progress ?? null;
-  const text = d ? (d.phase ? `${d.phase}${d.message ? `: ${d.message}` : ''}` : 'starting…') : 'idle';
+  // Engine messages usually name their phase already; the bare phase is the fallback.
+  const text = d ? d.message || d.phase || 'starting…' : 'idle';
   return (
     <div className="progress" data-testid="progress">
       <div className="progress-line">

@@ -72,21 +72,23 @@ function setup() {
   const session = createSessionStore();
   let n = 0;
   const ended: string[] = [];
+  const started: string[] = [];
   const controller = createEngineController({
     createClient: fake.factory,
     runs,
     session,
     newRunId: () => `run-${++n}`,
     onRunEnded: (id) => ended.push(id),
+    onRunStarted: (id) => started.push(id),
     scheduler: immediate,
     loadStoredEvents: async () => [{ type: 'step', step: 5, epoch: 1, loss: 1, lr: 0.1, imagesPerSec: 3 }],
   });
-  return { fake, runs, session, controller, ended };
+  return { fake, runs, session, controller, ended, started };
 }
 
 describe('engine controller', () => {
   it('routes a run’s events into its store entry and tidies up when it ends', async () => {
-    const { fake, runs, session, controller, ended } = setup();
+    const { fake, runs, session, controller, ended, started } = setup();
     const done = controller.startRun(defaultExperiment());
     await tick();
     expect(session.getState().engineRunId).toBe('run-1');
@@ -99,6 +101,7 @@ describe('engine controller', () => {
     expect(runs.getState().runs['run-1'].live).toBe(false);
     expect(session.getState().engineRunId).toBeNull();
     expect(ended).toEqual(['run-1']);
+    expect(started).toEqual(['run-1']);
   });
 
   it('runs the schedule comparison one run after another and stop drops the rest', async () => {

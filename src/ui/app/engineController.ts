@@ -23,6 +23,8 @@ export interface ControllerDeps {
   newRunId(): string;
   /** The stored log of a run (to show its history before a resume continues it). */
   loadStoredEvents?(runId: string): Promise<EngineEvent[]>;
+  /** Called when a run's first events arrive (the worker has stored the run by then). */
+  onRunStarted?(runId: string): void;
   /** Called after every run ends, however it ends (the runs list refreshes). */
   onRunEnded?(runId: string): void;
   scheduler?: Scheduler;
@@ -57,12 +59,18 @@ export function createEngineController(deps: ControllerDeps): EngineController {
   let client: ReturnType<ClientFactory> | null = null;
   let currentRunId: string | null = null;
   let cancelQueue = false;
+  let announced: string | null = null;
 
   const batcher = createEventBatcher((runId, events) => runs.getState().appendEvents(runId, events), deps.scheduler);
 
   const onEvents = (events: EngineEvent[]) => {
     for (const e of events) if (e.type === 'backend') session.getState().setBackend(e);
-    if (currentRunId) batcher.push(currentRunId, events);
+    if (!currentRunId) return;
+    batcher.push(currentRunId, events);
+    if (announced !== currentRunId) {
+      announced = currentRunId;
+      deps.onRunStarted?.(currentRunId);
+    }
   };
 
   const onCrash = (message: string) => {
