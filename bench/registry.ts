@@ -11,11 +11,16 @@ export interface BenchEntry {
   about: string;
   load: () => Promise<{ run: (opts: BenchOptions) => unknown }>;
   browser?: boolean;
+  /** Leave out of the smoke test: even its quick mode takes minutes on the CPU backend. */
+  slowQuick?: boolean;
 }
 
 export const BENCHES: Record<string, BenchEntry> = {
   'train-throughput': { about: 'images/s of a full training step (forward, backward, SGD update)', load: () => import('./train-throughput') },
   'slim-speedup': { about: 'inference speed-up of a slimmed model against its FLOPs reduction', load: () => import('./slim-speedup') },
+  'data-load': { about: 'CIFAR-10 parsing speed from .bin files, .tar and .tar.gz', load: () => import('./data-load') },
+  'dpm-overhead': { about: 'cost per step of DPM bookkeeping (decay, criteria, telemetry)', load: () => import('./dpm-overhead') },
+  'dpm-compare': { about: 'abrupt vs DPM smooth vs self-rectifying pruning: accuracy, FLOPs kept', load: () => import('./dpm-compare'), slowQuick: true },
   'ui-responsiveness': { about: 'longest main-thread task while the app trains (Playwright, Chromium)', load: () => import('./ui-responsiveness'), browser: true },
 };
 

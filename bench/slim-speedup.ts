@@ -83,7 +83,8 @@ async function measureModel(name: ModelName, plan: Plan): Promise<FigureInput[]>
   const dense = initParams(buildModelDef(name), 1);
   const keep = await keepForTarget(dense, plan.target);
   const slim = slimModel(dense, keep);
-  const { x } = randomBatch(plan.batch, dense.def.inputShape, dense.def.numClasses);
+  const { x, y } = randomBatch(plan.batch, dense.def.inputShape, dense.def.numClasses);
+  y.dispose(); // inference needs no labels
   try {
     const denseCost = countCost(dense.def);
     const slimCost = countCost(slim.def);

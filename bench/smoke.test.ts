@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { figureSchema, formatTable, median, stampFigures, type BenchOptions, type Figure } from './common';
+import { BENCHES, runRegistered } from './registry';
+import { parseBenchArgs } from './run';
+
+/**
+ * Keeps the harness from rotting: every Node benchmark in the registry runs in quick mode on
+ * the CPU backend at the smallest sizes and must return well-formed figures. Nothing here is
+ * a speed target.
+ */
+
+const STAMP = { backend: 'cpu', device: 'cpu; smoke test', date: '2026-11-25T00:00:00.000Z' };
+/** The smallest run every benchmark accepts: one timed step, batch 1. */
+const SMALLEST: BenchOptions = { backend: 'cpu', quick: true, batch: 1, warmup: 0, windows: 1, steps: 1 };
+/** Units whose figures cannot be zero or negative whatever the timing noise. */
+const POSITIVE_UNITS = new Set(['images/s', 'ms', 's', 'bytes', 'MB', 'MACs/image', 'params', 'x']);
+
+function checkFigures(bench: string, figures: Figure[]): void {
+  expect(figures.length).toBeGreaterThan(0);
+  for (const f of figures) {
+    expect(figureSchema.safeParse(f).success, JSON.stringify(f)).toBe(true);
+    expect(f.bench).toBe(bench);
+    expect(Number.isFinite(f.value), `${f.figure} = ${f.value}`).toBe(true);
+    if (POSITIVE_UNITS.has(f.unit)) expect(f.value, `${bench}: ${f.figure}`).toBeGreaterThan(0);
+  }
+}
+
+async function runChecked(name: string, opts: BenchOptions): Promise<Figure[]> {
+  const before = tf.memory().numTensors;
+  const figures = await runRegistered(name, opts, STAMP);
+  checkFigures(name, figures);
+  // A benchmark that leaks tensors would distort every benchmark run after it.
+  expect(tf.memory().numTensors).toBe(before);
+  return figures;
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('benchmark registry in quick mode (cpu)', () => {
+  const names = Object.entries(BENCHES)
+    .filter(([, e]) => !e.browser && !e.slowQuick)
+    .map(([n]) => n);
+
+  it('covers the core benchmarks', () => {
+    expect(names).toEqual(expect.arrayContaining(['train-throughput', 'slim-speedup']));
+  });
+
+  // The two below get their own, closer tests.
+  const others = names.filter((n) => n !== 'train-throughput' && n !== 'slim-speedup');
+  it.each(others)('%s returns well-formed figures', async (name) => {
+    await runChecked(name, SMALLEST);
+  });
+
+  it('train-throughput reports a training rate and its memory per model', async () => {
+    const figures = await runChecked('train-throughput', { ...SMALLEST, model: 'tiny', batch: 2 });
+    const names = figures.map((f) => f.figure);
+    expect(names).toEqual(expect.arrayContaining(['train images/s', 'step time', 'tensor memory peak', 'JS heap peak']));
+    const rate = figures.find((f) => f.figure === 'train images/s')!;
+    const step = figures.find((f) => f.figure === 'step time')!;
+    expect(rate.model).toBe('tiny');
+    expect(rate.batch).toBe(2);
+    // One window of one step: images/s and ms/step are two views of the same clock.
+    expect(rate.value * (step.value / 1000)).toBeCloseTo(2, 6);
+  });
+
+  it('slim-speedup slims to about the FLOPs target it was given', async () => {
+    const figures = await runChecked('slim-speedup', { ...SMALLEST, target: 0.5 });
+    const get = (n: string) => figures.find((f) => f.figure === n)!.value;
+    expect(get('slim MACs')).toBeLessThanOrEqual(0.5 * get('dense MACs'));
+    expect(get('FLOPs reduction')).toBeCloseTo(get('dense MACs') / get('slim MACs'), 9);
+    expect(get('speed-up / FLOPs reduction')).toBeCloseTo(get('measured speed-up') / get('FLOPs reduction'), 9);
+  });
+});
+
+describe('figure contract', () => {
+  it('keeps what a benchmark stamped itself and rejects malformed figures', () => {
+    const [f] = stampFigures('x', [{ figure: 'a', value: 1, unit: 's', backend: 'none' }], STAMP);
+    expect(f).toMatchObject({ bench: 'x', backend: 'none', device: STAMP.device, date: STAMP.date });
+    expect(() => stampFigures('x', [{ figure: 'a', value: Number.NaN, unit: 's' }], STAMP)).toThrow(/malformed/);
+    expect(() => stampFigures('x', [{ figure: 'a', unit: 's' }], STAMP)).toThrow(/malformed/);
+    expect(() => stampFigures('x', undefined, STAMP)).toThrow(/must resolve to an array/);
+  });
+
+  it('prints a table with every figure', () => {
+    const figures = stampFigures('b', [{ figure: 'rate', value: 1234.5, unit: 'images/s', model: 'tiny', batch: 4, note: 'n1' }], STAMP);
+    const t = formatTable(figures);
+    expect(t).toMatch(/rate\s+1235\s+images\/s/);
+    expect(t).toContain('note: n1');
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+  });
+});
+
+describe('command line', () => {
+  it('parses options and refuses bad ones', () => {
+    const a = parseBenchArgs(['train-throughput', '--backend', 'webgpu', '--model', 'resnet56', '--batch', '64', '--quick']);
+    expect(a.names).toEqual(['train-throughput']);
+    expect(a.opts).toMatchObject({ backend: 'webgpu', model: 'resnet56', batch: 64, quick: true });
+    expect(parseBenchArgs(['all']).names).toEqual(Object.keys(BENCHES));
+    expect(() => parseBenchArgs(['nope'])).toThrow(/unknown benchmark/);
+    expect(() => parseBenchArgs(['slim-speedup', '--backend', 'webgl'])).toThrow(/--backend/);
+    expect(() => parseBenchArgs(['slim-speedup', '--model', 'resnet18'])).toThrow(/unknown model/);
+    expect(() => parseBenchArgs(['slim-speedup', '--batch', '0'])).toThrow(/--batch/);
+    expect(() => parseBenchArgs(['slim-speedup', '--target', '1.5'])).toThrow(/--target/);
+    expect(() => parseBenchArgs([])).toThrow(/usage/);
+  });
+
+  it('prints one JSON line per figure, then the table', async () => {
+    const root = resolve(import.meta.dirname, '..');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [resolve(root, 'node_modules/tsx/dist/cli.mjs'), 'bench/run.ts', 'slim-speedup', '--quick', '--batch', '1', '--warmup', '0', '--windows', '1'],
+      { cwd: root, timeout: 30_000 },
+    );
+    const lines = stdout.split('\n');
+    const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Figure);
+    checkFigures('slim-speedup', json);
+    for (const f of json) expect(f.device).toMatch(/^cpu; CPU: /);
+    expect(stdout).toMatch(/bench\s+model\s+batch\s+figure\s+value\s+unit/);
+  });
+});
