@@ -15,13 +15,16 @@ import {
 
 /** Checks and conversions shared by both store implementations. */
 
+// A diverged run's figures are NaN; the summary must still be storable.
+const figure = z.custom<number>((v) => typeof v === 'number', { message: 'expected a number' });
+
 export const runSummarySchema = z.object({
-  testAcc: z.number().optional(),
-  flopsFraction: z.number().optional(),
-  paramsFraction: z.number().optional(),
-  rectifications: z.number().optional(),
-  steps: z.number().optional(),
-  seconds: z.number().optional(),
+  testAcc: figure.optional(),
+  flopsFraction: figure.optional(),
+  paramsFraction: figure.optional(),
+  rectifications: figure.optional(),
+  steps: figure.optional(),
+  seconds: figure.optional(),
   message: z.string().optional(),
 });
 
