@@ -98,6 +98,10 @@ export async function run(opts: BenchOptions): Promise<FigureInput[]> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await tf.setBackend('cpu');
-  const rows = await compare(QUICK);
+  const arg = (name: string, fallback: number): number => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? Number(process.argv[i + 1]) : fallback;
+  };
+  const rows = await compare({ ...QUICK, trainSize: arg('train', QUICK.trainSize), epochs: arg('epochs', QUICK.epochs), batchSize: arg('batch', QUICK.batchSize) });
   console.log(table(rows));
 }
