@@ -1,6 +1,6 @@
 import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { extractArchive, gunzip, isGzip, isTar, readArchive } from './archive';
+import { crc32, extractArchive, gunzip, isGzip, isTar, readArchive } from './archive';
 import { gzipDeterministic, writeTar, type TarEntry } from './fixture';
 import { DataError } from './types';
 
@@ -124,5 +124,13 @@ describe('tar.gz reading', () => {
     const e = dataError(() => readArchive('bomb.tar.gz', bomb, () => {}, { maxBytes: 1_000_000 }));
     expect(e.problem).toMatch(/more than 1 MB/);
     expect(() => readArchive('bomb.tar.gz', bomb, () => {}, { maxBytes: 3_000_000 })).not.toThrow();
+  });
+});
+
+describe('crc32', () => {
+  it('matches the standard check value and composes over chunks', () => {
+    expect(crc32(0, bytesOf('123456789'))).toBe(0xcbf43926);
+    const data = pattern(1001, 17);
+    expect(crc32(crc32(0, data.subarray(0, 333)), data.subarray(333))).toBe(crc32(0, data));
   });
 });

@@ -24,7 +24,11 @@ export interface ArchiveOptions {
 }
 
 const BLOCK = 512;
-const GZIP_CHUNK = 64 * 1024;
+/**
+ * Compressed bytes fed per step. Deflate expands at most ~1032x, so this also bounds how far
+ * one step can overshoot the uncompressed cap (~130 MB) before the check sees it.
+ */
+const GZIP_CHUNK = 128 * 1024;
 
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -38,20 +42,43 @@ export function isTar(bytes: Uint8Array): boolean {
   return stored !== null && stored === headerChecksum(bytes.subarray(0, BLOCK));
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
+/** Slicing-by-8 CRC tables: table k (at k * 256) advances the CRC over k further zero bytes. */
+const CRC_TABLES = (() => {
+  const t = new Int32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 0xff];
   }
   return t;
 })();
 
-/** CRC-32 (gzip's), continued from `crc`; fflate checks neither the CRC nor the length trailer. */
-function crc32(crc: number, data: Uint8Array): number {
+/**
+ * CRC-32 (gzip's), continued from `crc`. fflate checks neither the CRC nor the length
+ * trailer; eight bytes per step keeps the check from costing more than the inflate itself.
+ */
+export function crc32(crc: number, data: Uint8Array): number {
+  const t = CRC_TABLES;
   let c = ~crc;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  let i = 0;
+  const end8 = data.length - (data.length % 8);
+  for (; i < end8; i += 8) {
+    const a = c ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
+    const b = data[i + 4] | (data[i + 5] << 8) | (data[i + 6] << 16) | (data[i + 7] << 24);
+    c =
+      t[1792 + (a & 0xff)] ^
+      t[1536 + ((a >>> 8) & 0xff)] ^
+      t[1280 + ((a >>> 16) & 0xff)] ^
+      t[1024 + (a >>> 24)] ^
+      t[768 + (b & 0xff)] ^
+      t[512 + ((b >>> 8) & 0xff)] ^
+      t[256 + ((b >>> 16) & 0xff)] ^
+      t[b >>> 24];
+  }
+  for (; i < data.length; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
 }
 

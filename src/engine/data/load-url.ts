@@ -65,8 +65,9 @@ async function fetchBytes(
     );
   }
   const type = res.headers.get('content-type') ?? '';
-  if (!optional && type.includes('text/html')) {
-    // Dev servers answer unknown paths with index.html and status 200.
+  if (type.includes('text/html')) {
+    // Dev servers and SPA hosts answer unknown paths with index.html and status 200.
+    if (optional) return null;
     throw new DataError(url, 'the server sent an HTML page instead of the file: it is probably not there. Run npm run data:cifar10, or load the files by hand.');
   }
   if (!res.body) {
