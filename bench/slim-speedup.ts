@@ -28,7 +28,7 @@ export function planFor(opts: BenchOptions): Plan {
   if (opts.quick) {
     p = { models: ['tiny'], batch: 4, warmup: 1, windows: 2, stepsPerWindow: 1, note: 'quick mode: tiny sizes, proves the code path only' };
   } else if (opts.backend === 'cpu') {
-    p = { models: ['resnet20', 'resnet56'], batch: 16, warmup: 1, windows: 5, stepsPerWindow: 1, note: 'cpu backend: batch 16 by default' };
+    p = { models: ['tiny', 'resnet20'], batch: 8, warmup: 1, windows: 3, stepsPerWindow: 1, note: 'cpu backend: tiny and resnet20 at batch 8 by default' };
   } else {
     p = { models: ['resnet56', 'vgg16'], batch: 128, warmup: 5, windows: 5, stepsPerWindow: 10 };
   }
