@@ -13,7 +13,9 @@ import { disposeModel } from '../engine/models/graph';
 import { RunControl } from '../engine/train/control';
 import { runExperiment } from '../engine/train/run';
 import { describeFailure } from '../engine/train/failure';
-import { openRunStore, type RunStore } from '../persist';
+import { createEventWriter, holdRunLock, openRunStore, type CheckpointRecord, type RunStore } from '../persist';
+import type { Checkpoint } from '../engine/train/checkpoint';
+import type { PruningState } from '../engine/pruning/types';
 import { EventBatcher } from './event-batcher';
 import type { DataFile, DatasetSummary, EngineApi, StartRequest } from './protocol';
 
@@ -60,66 +62,12 @@ const api: EngineApi = {
 
   async start(req: StartRequest): Promise<void> {
     if (control) throw new Error('a run is already in progress: stop it first');
-    const { runId, config } = req;
-    const runStore = await store();
-    const pendingEvents: EngineEvent[] = [];
-    let lastFlush = performance.now();
-    const persistEvents = async (force = false) => {
-      if (!runStore || pendingEvents.length === 0) return;
-      if (!force && performance.now() - lastFlush < 2000 && pendingEvents.length < 500) return;
-      const chunk = pendingEvents.splice(0, pendingEvents.length);
-      lastFlush = performance.now();
-      await runStore.appendEvents(runId, chunk).catch((e: unknown) => batcher.push({ type: 'error', message: `could not save events: ${describe(e)}`, recoverable: true, hint: 'the run goes on in memory; free some storage to keep it' }));
-    };
-    const emit = (e: EngineEvent) => {
-      batcher.push(e);
-      pendingEvents.push(e);
-      if (e.type === 'epoch' || e.type === 'checkpoint' || e.type === 'done') void persistEvents(true);
-    };
     control = new RunControl();
-    if (slimmed) disposeModel(slimmed);
-    slimmed = null;
-    try {
-      const resumeFrom = req.resume && runStore ? await runStore.loadCheckpoint(runId) : undefined;
-      if (req.resume && !resumeFrom) throw new Error('this run has no checkpoint to resume from');
-      if (runStore && !req.resume) await runStore.createRun({ id: runId, config });
-      await runStore?.updateRun(runId, { status: 'running' });
-      const choice = await selectBackend(config.backend);
-      emit({ type: 'backend', backend: choice.backend, requested: config.backend, notice: choice.notice });
-      watchDeviceLoss((message) => {
-        emit({ type: 'error', message, recoverable: true, hint: 'your progress up to the last checkpoint is saved: resume the run (WebGPU again, or pick another backend)' });
-        control?.stop();
-      });
-      const dataset = await datasetFor(config, emit);
-      const summary = await runExperiment(config, {
-        dataset,
-        emit,
-        backend: choice.backend,
-        control,
-        resumeFrom: resumeFrom ?? undefined,
-        saveCheckpoint: runStore ? async (cp) => (await runStore.saveCheckpoint(runId, cp), `${runId}@${cp.step}`) : undefined,
-      });
-      slimmed = summary.slimModel ?? null;
-      if (runStore && slimmed) {
-        const artifacts = await exportLayersModel(slimmed);
-        await runStore.saveModel(runId, artifacts);
-      }
-      await persistEvents(true);
-      await runStore?.updateRun(runId, {
-        status: summary.stopped ? 'stopped' : 'done',
-        summary: { testAcc: summary.testAcc, flopsFraction: summary.flopsFraction, paramsFraction: summary.paramsFraction, rectifications: summary.rectifications, steps: summary.steps, seconds: summary.seconds },
-      });
-    } catch (e) {
-      const failure = describeFailure(e, config);
-      emit({ type: 'error', message: failure.message, recoverable: failure.recoverable, hint: failure.hint });
-      emit({ type: 'status', phase: 'error', message: failure.message });
-      await persistEvents(true);
-      await runStore?.updateRun(runId, { status: 'error' }).catch(() => undefined);
-      throw new Error(failure.message);
-    } finally {
+    // The lock tells a later page load that this run was alive (not interrupted) while it is held.
+    return holdRunLock(req.runId, () => runOnce(req, control!)).finally(() => {
       batcher.flush();
       control = null;
-    }
+    });
   },
 
   pause() {
@@ -139,6 +87,79 @@ const api: EngineApi = {
     return slimmed ? exportLayersModel(slimmed) : null;
   },
 };
+
+async function runOnce(req: StartRequest, ctl: RunControl): Promise<void> {
+  const { runId, config } = req;
+  const runStore = await store();
+  const writer = runStore
+    ? createEventWriter(runStore, runId, {
+        onError: (e) => batcher.push({ type: 'error', message: `could not save events: ${describe(e)}`, recoverable: true, hint: 'the run goes on in memory; free some storage to keep it' }),
+      })
+    : null;
+  const emit = (e: EngineEvent) => {
+    batcher.push(e);
+    writer?.push([e]);
+    if (e.type === 'epoch' || e.type === 'checkpoint') void writer?.flush();
+  };
+  if (slimmed) disposeModel(slimmed);
+  slimmed = null;
+  try {
+    const stored = req.resume && runStore ? await runStore.loadCheckpoint(runId) : null;
+    if (req.resume && !stored) throw new Error('this run has no checkpoint to resume from');
+    if (runStore && !req.resume) await runStore.createRun({ id: runId, name: runName(config), config, status: 'running' });
+    else await runStore?.updateRun(runId, { status: 'running' });
+    const choice = await selectBackend(config.backend);
+    emit({ type: 'backend', backend: choice.backend, requested: config.backend, notice: choice.notice });
+    watchDeviceLoss((message) => {
+      emit({ type: 'error', message, recoverable: true, hint: 'your progress up to the last checkpoint is saved: resume the run (WebGPU again, or pick another backend)' });
+      ctl.stop();
+    });
+    const dataset = await datasetFor(config, emit);
+    const summary = await runExperiment(config, {
+      dataset,
+      emit,
+      backend: choice.backend,
+      control: ctl,
+      resumeFrom: stored ? fromRecord(stored) : undefined,
+      saveCheckpoint: runStore
+        ? async (cp) => {
+            await writer?.flush();
+            await runStore.saveCheckpoint(runId, toRecord(cp));
+            return `${runId}@${cp.step}`;
+          }
+        : undefined,
+    });
+    slimmed = summary.slimModel ?? null;
+    if (runStore && slimmed) await runStore.saveModel(runId, await exportLayersModel(slimmed));
+    await writer?.close();
+    await runStore?.updateRun(runId, {
+      status: summary.stopped ? 'stopped' : 'done',
+      summary: { testAcc: summary.testAcc, flopsFraction: summary.flopsFraction, paramsFraction: summary.paramsFraction, rectifications: summary.rectifications, steps: summary.steps, seconds: summary.seconds },
+    });
+  } catch (e) {
+    const failure = describeFailure(e, config);
+    emit({ type: 'error', message: failure.message, recoverable: failure.recoverable, hint: failure.hint });
+    emit({ type: 'status', phase: 'error', message: failure.message });
+    await writer?.close().catch(() => undefined);
+    await runStore?.updateRun(runId, { status: 'error', summary: { message: failure.message } }).catch(() => undefined);
+    throw new Error(failure.message, { cause: e });
+  }
+}
+
+function runName(config: ExperimentConfig): string {
+  const p = config.prune;
+  const method = p.pruner === 'none' ? 'dense' : `${p.pruner} ${p.schedule === 'sr' ? 'SP+SR' : p.schedule === 'sp' ? 'SP' : 'abrupt'} → ${Math.round(p.target * 100)}% ${p.targetKind}`;
+  return `${config.train.model} · ${method} · seed ${config.train.seed}`;
+}
+
+function toRecord(cp: Checkpoint): Omit<CheckpointRecord, 'savedAt'> {
+  return { step: cp.step, epoch: cp.epoch, weights: cp.weights, optimizer: cp.optimizer, pruning: cp.pruning, rng: null, extra: { rectifications: cp.rectifications, elapsedSeconds: cp.elapsedSeconds } };
+}
+
+function fromRecord(r: CheckpointRecord): Checkpoint {
+  const extra = (r.extra ?? {}) as { rectifications?: number; elapsedSeconds?: number };
+  return { step: r.step, epoch: r.epoch, weights: r.weights, optimizer: r.optimizer, pruning: r.pruning as PruningState, rectifications: extra.rectifications ?? 0, elapsedSeconds: extra.elapsedSeconds ?? 0 };
+}
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

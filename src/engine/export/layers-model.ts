@@ -58,7 +58,8 @@ export function toLayersModel(model: Model): tf.LayersModel {
     switch (op.kind) {
       case 'conv': {
         const kernel = param(model, op.weight);
-        const layer = tf.layers.conv2d({ filters: kernel.shape[3], kernelSize: kernel.shape[0], strides: op.stride, padding: 'same', useBias: false, name });
+        const [k, , , filters] = kernel.shape as number[];
+        const layer = tf.layers.conv2d({ filters, kernelSize: k, strides: op.stride, padding: 'same', useBias: false, name });
         env.set(op.out, layer.apply(get(op.input)) as tf.SymbolicTensor);
         pending.push({ layer, weights: [kernel] });
         break;
@@ -96,7 +97,7 @@ export function toLayersModel(model: Model): tf.LayersModel {
         break;
       case 'dense': {
         const kernel = param(model, op.weight);
-        const layer = tf.layers.dense({ units: kernel.shape[1], useBias: true, name });
+        const layer = tf.layers.dense({ units: (kernel.shape as number[])[1], useBias: true, name });
         env.set(op.out, layer.apply(get(op.input)) as tf.SymbolicTensor);
         pending.push({ layer, weights: [kernel, param(model, op.bias)] });
         break;

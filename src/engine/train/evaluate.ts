@@ -29,7 +29,7 @@ export async function evaluate(
       const logits = forward(model, x, false);
       const l = tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]), logits, undefined, undefined, tf.Reduction.SUM);
       const c = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
-      return [tf.add(lossSum, l), tf.add(correct, c)];
+      return [tf.add(lossSum, l) as tf.Scalar, tf.add(correct, c) as tf.Scalar];
     });
     lossSum.dispose();
     correct.dispose();

@@ -227,13 +227,3 @@ function accumulate(prev: tf.Scalar, fn: () => tf.Tensor): tf.Scalar {
   prev.dispose();
   return next;
 }
-
-function disposeAll(a: Record<string, tf.Tensor>, b: Record<string, tf.Tensor>): void {
-  const seen = new Set<tf.Tensor>();
-  for (const t of [...Object.values(a), ...Object.values(b)]) {
-    if (!seen.has(t)) {
-      seen.add(t);
-      t.dispose();
-    }
-  }
-}
