@@ -107,6 +107,8 @@ export function makeCifarFixtureFiles(opts: FixtureOptions = {}): { name: string
 /** cifar-10-binary.tar.gz in the official layout, deterministic for given options. */
 export function makeCifarFixtureArchive(opts: FixtureOptions = {}): Uint8Array {
   const files = makeCifarFixtureFiles(opts);
-  const entries: TarEntry[] = [{ name: `${FIXTURE_DIR}/`, bytes: new Uint8Array(0), type: '5' }, ...files];
+  // The official archive also carries a readme.html, which loaders must step over.
+  const readme = { name: `${FIXTURE_DIR}/readme.html`, bytes: enc.encode('<p>Generated CIFAR-10 fixture (synthetic images).</p>\n') };
+  const entries: TarEntry[] = [{ name: `${FIXTURE_DIR}/`, bytes: new Uint8Array(0), type: '5' }, ...files, readme];
   return gzipDeterministic(writeTar(entries));
 }

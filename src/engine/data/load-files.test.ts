@@ -87,6 +87,8 @@ describe('loadFiles', () => {
     expect(syncDataError(() => loadFiles([{ name: 'cat.bin', bytes: new Uint8Array(3073) }])).file).toBe('cat.bin');
     const other = gzipDeterministic(writeTar([{ name: 'readme.html', bytes: bytesOf('<p>') }]));
     expect(syncDataError(() => loadFiles([{ name: 'x.tar.gz', bytes: other }])).problem).toMatch(/no CIFAR-10 batch files/);
+    const py = gzipDeterministic(writeTar([{ name: 'cifar-10-batches-py/data_batch_1', bytes: bytesOf('pickle') }]));
+    expect(syncDataError(() => loadFiles([{ name: 'cifar-10-python.tar.gz', bytes: py }])).problem).toMatch(/Python \(pickle\) version/);
     expect(syncDataError(() => loadFiles([{ name: 'x.tar.gz', bytes: bytesOf('<html>') }])).problem).toMatch(/neither gzip nor tar/);
     expect(syncDataError(() => loadFiles([])).problem).toMatch(/no files/);
   });

@@ -56,10 +56,8 @@ export class CifarCollector {
   /** Adds one CIFAR-10 member; `strict` makes an unknown name a DataError instead of a warning. */
   add(source: string, bytes: Uint8Array, strict: boolean): void {
     const member = strict ? requireMember(source) : classifyMember(source);
-    if (!member) {
-      this.warnings.push(`${source}: not a CIFAR-10 file; ignored.`);
-      return;
-    }
+    // Other archive members (the official archive's readme.html) are simply not data.
+    if (!member) return;
     if (member.kind === 'meta') {
       const parsed = parseClassNames(bytes);
       if ('names' in parsed) this.classNames = parsed.names;
@@ -134,17 +132,24 @@ export function addInputFile(c: CifarCollector, file: InputFile, opts: LoadOptio
   const looksArchive = /\.(tar\.gz|tgz|tar|gz)$/.test(lower);
   if (isGzip(bytes) || (isTar(bytes) && !classifyMember(file.name)) || (looksArchive && bytes.length === 0)) {
     let members = 0;
+    let pythonVersion = false;
     readArchive(
       file.name,
       bytes,
       (m) => {
         if (classifyMember(m.name)) members++;
+        else if (/(^|\/)cifar-10-batches-py\//.test(m.name)) pythonVersion = true;
         c.add(`${file.name}:${m.name}`, m.bytes, false);
       },
       { maxBytes: opts.maxBytes, warnings: c.warnings },
     );
     if (members === 0) {
-      throw new DataError(file.name, 'the archive holds no CIFAR-10 batch files (data_batch_N.bin, test_batch.bin). Is it the binary version of CIFAR-10?');
+      throw new DataError(
+        file.name,
+        pythonVersion
+          ? 'this is the Python (pickle) version of CIFAR-10; download the binary version, cifar-10-binary.tar.gz.'
+          : 'the archive holds no CIFAR-10 batch files (data_batch_N.bin, test_batch.bin). Is it the binary version of CIFAR-10?',
+      );
     }
     return;
   }
