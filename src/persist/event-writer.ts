@@ -12,7 +12,7 @@ export interface EventWriterOptions {
   maxEvents?: number;
   /** Flush at most this long after the first buffered event. */
   maxDelayMs?: number;
-  /** Called when a chunk cannot be written; its events stay buffered and are retried on the next flush. */
+  /** Called when a chunk cannot be written; it stays queued, in order, and is retried on the next flush. */
   onError?: (error: unknown) => void;
 }
 
@@ -30,6 +30,8 @@ export function createEventWriter(store: RunStore, runId: string, options: Event
   const maxEvents = options.maxEvents ?? 256;
   const maxDelayMs = options.maxDelayMs ?? 2_000;
   let buffer: EngineEvent[] = [];
+  // Chunks cut but not yet stored, oldest first; a failed one blocks those behind it so order holds.
+  const queue: EngineEvent[][] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   let chain: Promise<void> = Promise.resolve();
   let closed = false;
@@ -39,19 +41,25 @@ export function createEventWriter(store: RunStore, runId: string, options: Event
     timer = null;
   };
 
+  const drain = async () => {
+    while (queue.length > 0) {
+      try {
+        await store.appendEvents(runId, queue[0]);
+        queue.shift();
+      } catch (e) {
+        options.onError?.(e);
+        return;
+      }
+    }
+  };
+
   const flush = (): Promise<void> => {
     clearTimer();
-    chain = chain.then(async () => {
-      if (buffer.length === 0) return;
-      const chunk = buffer;
+    if (buffer.length > 0) {
+      queue.push(buffer);
       buffer = [];
-      try {
-        await store.appendEvents(runId, chunk);
-      } catch (e) {
-        buffer = chunk.concat(buffer);
-        options.onError?.(e);
-      }
-    });
+    }
+    chain = chain.then(drain);
     return chain;
   };
 
@@ -68,7 +76,7 @@ export function createEventWriter(store: RunStore, runId: string, options: Event
       await flush();
     },
     get pending() {
-      return buffer.length;
+      return queue.reduce((n, c) => n + c.length, buffer.length);
     },
   };
 }
