@@ -4,7 +4,9 @@ import type { DataFile, DatasetSummary, EngineApi, StartRequest } from './protoc
 
 /**
  * The page's handle on the engine worker. Calls go through comlink; events come back through
- * one proxied listener. If the worker dies, every pending call rejects (comlink alone would
+ * a proxied listener. Each run gets its own listener (its own message port), so a run's last
+ * events can never be mistaken for the next run's: they travel on a different channel from
+ * start()'s reply, and channels are not ordered with each other. If the worker dies, every pending call rejects (comlink alone would
  * leave them hanging forever) and `onCrash` fires once; the client is then spent and the
  * caller creates a new one.
  */
@@ -20,7 +22,8 @@ export interface EngineClient {
 }
 
 export interface EngineClientHandlers {
-  onEvents(events: EngineEvent[]): void;
+  /** Events of run `runId`, or (null) ones the engine sent outside any run. */
+  onEvents(runId: string | null, events: EngineEvent[]): void;
   onCrash(message: string): void;
 }
 
@@ -81,14 +84,23 @@ export function createEngineClient(handlers: EngineClientHandlers): EngineClient
     });
   };
 
-  void call(() => remote.listen(Comlink.proxy((events: EngineEvent[]) => handlers.onEvents(events)))).catch(() => undefined);
+  const listenerFor = (runId: string | null) => Comlink.proxy((events: EngineEvent[]) => handlers.onEvents(runId, events));
+  const idle = listenerFor(null);
+  void call(() => remote.listen(idle)).catch(() => undefined);
 
   return {
     async loadFiles(files) {
       const data = await readDataFiles(files);
       return call(() => remote.loadFiles(Comlink.transfer(data, data.map((d) => d.bytes))));
     },
-    start: (req) => call(() => remote.start(req)),
+    async start(req) {
+      await call(() => remote.listen(listenerFor(req.runId)));
+      try {
+        return await call(() => remote.start(req));
+      } finally {
+        if (crashed === null && !disposed) void call(() => remote.listen(idle)).catch(() => undefined);
+      }
+    },
     pause: () => call(() => remote.pause()),
     resume: () => call(() => remote.resume()),
     stop: () => call(() => remote.stop()),

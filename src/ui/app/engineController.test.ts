@@ -12,6 +12,7 @@ import { createEngineController, type ClientFactory } from './engineController';
 class FakeEngine {
   handlers: EngineClientHandlers | null = null;
   starts: StartRequest[] = [];
+  running: string | null = null;
   created = 0;
   stopped = 0;
   private finish: (() => void) | null = null;
@@ -23,7 +24,8 @@ class FakeEngine {
     return {
       start: (req) => {
         this.starts.push(req);
-        handlers.onEvents([
+        this.running = req.runId;
+        handlers.onEvents(req.runId, [
           { type: 'backend', backend: 'cpu', requested: req.config.backend },
           { type: 'status', phase: 'training', message: 'go', progress: 0 },
           { type: 'step', step: 1, epoch: 1, loss: 2, lr: 0.1, imagesPerSec: 10 },
@@ -47,8 +49,8 @@ class FakeEngine {
     };
   };
 
-  emit(events: EngineEvent[]) {
-    this.handlers?.onEvents(events);
+  emit(events: EngineEvent[], runId = this.running) {
+    this.handlers?.onEvents(runId, events);
   }
   end() {
     this.emit([{ type: 'status', phase: 'done', message: 'done', progress: 1 }]);
@@ -115,6 +117,11 @@ describe('engine controller', () => {
     await tick();
     expect(fake.starts.map((s) => s.config.prune.schedule)).toEqual(['abrupt', 'sp']);
     expect(session.getState().queue?.index).toBe(1);
+    // A straggling event of the first run, arriving after the second started, stays with the first.
+    fake.emit([{ type: 'step', step: 9, epoch: 1, loss: 1, lr: 0.1, imagesPerSec: 1 }], 'run-1');
+    await tick();
+    expect(runs.getState().runs['run-1'].derived.latestStep).toBe(9);
+    expect(runs.getState().runs['run-2'].derived.latestStep).toBe(1);
     controller.stop();
     await done;
     expect(fake.starts.length).toBe(2);

@@ -63,13 +63,13 @@ export function createEngineController(deps: ControllerDeps): EngineController {
 
   const batcher = createEventBatcher((runId, events) => runs.getState().appendEvents(runId, events), deps.scheduler);
 
-  const onEvents = (events: EngineEvent[]) => {
+  const onEvents = (runId: string | null, events: EngineEvent[]) => {
     for (const e of events) if (e.type === 'backend') session.getState().setBackend(e);
-    if (!currentRunId) return;
-    batcher.push(currentRunId, events);
-    if (announced !== currentRunId) {
-      announced = currentRunId;
-      deps.onRunStarted?.(currentRunId);
+    if (!runId) return;
+    batcher.push(runId, events);
+    if (announced !== runId) {
+      announced = runId;
+      deps.onRunStarted?.(runId);
     }
   };
 
