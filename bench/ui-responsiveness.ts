@@ -35,7 +35,7 @@ export function benchConfig(opts: BenchOptions): ExperimentConfig {
 
 interface PageStats {
   tasks: { start: number; duration: number }[];
-  frames: { start: number; duration: number; blocking: number }[];
+  frames: { start: number; duration: number; blocking: number; script: string }[];
   maxFrameGap: number;
 }
 
@@ -45,26 +45,33 @@ declare global {
   }
 }
 
-/** Runs in the page before its own scripts: every long task from load on is seen. */
-function installObservers(): void {
-  const b = { tasks: [] as PageStats['tasks'], frames: [] as PageStats['frames'], lastFrame: performance.now(), gaps: [] as { at: number; gap: number }[] };
+/**
+ * Runs in the page before its own scripts, so every long task from load on is seen. A string,
+ * not a function: tsx compiles functions with name-keeping helpers the page does not have.
+ */
+const OBSERVERS = `(() => {
+  const b = { tasks: [], frames: [], lastFrame: performance.now(), gaps: [] };
   window.__bench = b;
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) b.tasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
   if (PerformanceObserver.supportedEntryTypes.includes('long-animation-frame')) {
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) b.frames.push({ start: e.startTime, duration: e.duration, blocking: (e as PerformanceEntry & { blockingDuration?: number }).blockingDuration ?? 0 });
+      for (const e of list.getEntries()) {
+        const top = [...(e.scripts || [])].sort((x, y) => y.duration - x.duration)[0];
+        const script = top ? (top.invoker || '?') + ' in ' + (top.sourceFunctionName || '?') + ' (' + (top.sourceURL || '').split('/').pop() + ') ' + Math.round(top.duration) + ' ms' : '';
+        b.frames.push({ start: e.startTime, duration: e.duration, blocking: e.blockingDuration || 0, script });
+      }
     }).observe({ type: 'long-animation-frame', buffered: true });
   }
-  const tick = (t: number) => {
+  const tick = (t) => {
     b.gaps.push({ at: t, gap: t - b.lastFrame });
     if (b.gaps.length > 4096) b.gaps.splice(0, 2048);
     b.lastFrame = t;
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
-}
+})();`;
 
 export async function run(opts: BenchOptions): Promise<FigureInput[]> {
   const seconds = opts.seconds ?? (opts.quick ? 15 : 60);
@@ -75,47 +82,37 @@ export async function run(opts: BenchOptions): Promise<FigureInput[]> {
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.addInitScript(installObservers);
+    await page.addInitScript({ content: OBSERVERS });
     const config = benchConfig(opts);
     await page.goto(`http://127.0.0.1:${PORT}/?${encode(config)}`);
     const start = await findStart(page);
     await start.waitFor({ state: 'visible', timeout: 30_000 });
+    // The same watch on the idle page first: on a shared or emulated machine its figures are the floor.
+    const idle = await watch(page, opts.quick ? 5 : 15);
     const stepsBefore = await readSteps(page);
-    const t0 = await page.evaluate(() => performance.now());
     await start.click();
-    // A trivial evaluate has to wait for the main thread: its round trip is input latency's floor.
-    let maxProbe = 0;
-    const until = Date.now() + seconds * 1000;
-    while (Date.now() < until) {
-      const p0 = performance.now();
-      await page.evaluate(() => 0);
-      maxProbe = Math.max(maxProbe, performance.now() - p0);
-      await page.waitForTimeout(200);
-    }
+    const busy = await watch(page, seconds);
     const stepsAfter = await readSteps(page);
-    const stats = await page.evaluate((since): PageStats => {
-      const b = window.__bench!;
-      return {
-        tasks: b.tasks.filter((t) => t.start >= since),
-        frames: b.frames.filter((f) => f.start >= since),
-        maxFrameGap: Math.max(0, ...b.gaps.filter((g) => g.at >= since).map((g) => g.gap)),
-      };
-    }, t0);
+    const stats = busy.stats;
     const device = await browserDevice(page);
     const backendBadge = (await page.getByTestId('backend-badge').textContent().catch(() => null))?.trim() || 'unknown';
     const stamp = { backend: `browser ${backendBadge}`, device, model: config.train.model, batch: config.train.batchSize };
     const trained = stepsAfter - stepsBefore;
+    const longest = [...stats.frames].sort((a, b) => b.duration - a.duration)[0];
     const notes = [
       `${seconds} s of training observed after clicking Start; ${trained} training steps completed in that time`,
       ...(trained <= 0 ? ['no training step completed: the figures describe an idle or failed page'] : []),
+      ...(longest?.script ? [`longest animation frame's main script: ${longest.script}`] : []),
       ...(pageErrors.length > 0 ? [`page errors: ${pageErrors.slice(0, 3).join(' | ')}`] : []),
     ];
     const figures: FigureInput[] = [
       { ...stamp, figure: 'longest main-thread task', value: Math.max(0, ...stats.tasks.map((t) => t.duration)), unit: 'ms', note: notes.join('; ') },
       { ...stamp, figure: `tasks > ${LONG_TASK_MS} ms`, value: stats.tasks.filter((t) => t.duration > LONG_TASK_MS).length, unit: 'count' },
       { ...stamp, figure: 'longest gap between animation frames', value: stats.maxFrameGap, unit: 'ms' },
-      { ...stamp, figure: 'slowest main-thread probe round trip', value: maxProbe, unit: 'ms' },
+      { ...stamp, figure: 'slowest main-thread probe round trip', value: busy.maxProbe, unit: 'ms' },
       { ...stamp, figure: 'training steps observed', value: trained, unit: 'steps' },
+      { ...stamp, figure: 'idle page: longest main-thread task', value: Math.max(0, ...idle.stats.tasks.map((t) => t.duration)), unit: 'ms' },
+      { ...stamp, figure: 'idle page: slowest main-thread probe round trip', value: idle.maxProbe, unit: 'ms' },
     ];
     if (stats.frames.length > 0 || (await supportsLoaf(page))) {
       figures.push({ ...stamp, figure: 'longest animation frame', value: Math.max(0, ...stats.frames.map((f) => f.duration)), unit: 'ms' });
@@ -125,6 +122,32 @@ export async function run(opts: BenchOptions): Promise<FigureInput[]> {
     await browser.close();
     server.kill('SIGTERM');
   }
+}
+
+/**
+ * Watches the page for `seconds`: the long tasks and frames that start meanwhile, the largest
+ * gap between animation frames, and the slowest round trip of a trivial evaluate (which has to
+ * wait for the main thread: input latency's floor).
+ */
+async function watch(page: Page, seconds: number): Promise<{ stats: PageStats; maxProbe: number }> {
+  const since = await page.evaluate(() => performance.now());
+  let maxProbe = 0;
+  const until = Date.now() + seconds * 1000;
+  while (Date.now() < until) {
+    const p0 = performance.now();
+    await page.evaluate(() => 0);
+    maxProbe = Math.max(maxProbe, performance.now() - p0);
+    await page.waitForTimeout(200);
+  }
+  const stats = await page.evaluate((since): PageStats => {
+    const b = window.__bench!;
+    return {
+      tasks: b.tasks.filter((t) => t.start >= since),
+      frames: b.frames.filter((f) => f.start >= since),
+      maxFrameGap: Math.max(0, ...b.gaps.filter((g) => g.at >= since).map((g) => g.gap)),
+    };
+  }, since);
+  return { stats, maxProbe };
 }
 
 function build(): void {
