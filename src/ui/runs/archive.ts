@@ -1,18 +1,24 @@
-import { createMemoryStore } from '../../persist/memory-store';
-import { openRunStore } from '../../persist/idb-store';
+import { importRun, openPageStore, parseRunFile, runFileBlob, runFileFromRun, runFileName } from '../../persist';
 import { runsStore } from '../../store/runsStore';
 import { sessionStore } from '../../store/sessionStore';
 import { createRunArchive, type ArchivePort } from './runArchive';
-import { exportRunToFile, importRunFromFile } from './runFile';
 
-const port: ArchivePort = {
+export const pagePort: ArchivePort = {
   async open() {
-    const opened = await openRunStore();
-    if ('unavailable' in opened) return { store: createMemoryStore(), memoryOnly: opened.unavailable };
-    return { store: opened, memoryOnly: null };
+    const { store, notice } = await openPageStore();
+    return { store, memoryOnly: notice };
   },
-  exportRun: exportRunToFile,
-  importRun: importRunFromFile,
+  async exportRun(store, runId) {
+    const run = await store.getRun(runId);
+    if (!run) throw new Error('the run no longer exists');
+    const events = await store.loadEvents(runId);
+    return { fileName: runFileName(run.name), blob: runFileBlob(runFileFromRun(run, events)) };
+  },
+  async importRun(store, file) {
+    const parsed = await parseRunFile(file);
+    if (!parsed.ok) throw new Error(parsed.error);
+    return importRun(store, parsed.file);
+  },
 };
 
 function download(fileName: string, blob: Blob) {
@@ -29,7 +35,7 @@ function download(fileName: string, blob: Blob) {
 
 /** The page's run archive (IndexedDB, or memory when the browser refuses IndexedDB). */
 export const runArchive = createRunArchive({
-  port,
+  port: pagePort,
   runs: runsStore,
   liveRunId: () => sessionStore.getState().engineRunId,
   download,

@@ -13,7 +13,10 @@ function setup(live: string | null = null) {
   const runs = createRunsStore();
   const downloads: { fileName: string; text: Promise<string> }[] = [];
   const port: ArchivePort = {
-    open: async () => ({ store, memoryOnly: 'IndexedDB is blocked in this window' }),
+    open: async () => {
+      await store.markInterrupted((id) => id === live);
+      return { store, memoryOnly: 'IndexedDB is blocked in this window' };
+    },
     exportRun: async (s, id) => {
       const run = await s.getRun(id);
       return { fileName: `${id}.json`, blob: new Blob([JSON.stringify({ run, events: await s.loadEvents(id) })]) };

@@ -11,7 +11,10 @@ import type { RunRecord, RunStatus, RunStore } from '../../persist/types';
  */
 
 export interface ArchivePort {
-  /** The run store, and why it is memory-only (null when it persists). */
+  /**
+   * The run store, and why it is memory-only (null when it persists). Opening also marks runs
+   * that died with an earlier page as 'interrupted'.
+   */
   open(): Promise<{ store: RunStore; memoryOnly: string | null }>;
   /** The run as a downloadable file. */
   exportRun(store: RunStore, runId: string): Promise<{ fileName: string; blob: Blob }>;
@@ -53,10 +56,8 @@ export function createRunArchive(deps: ArchiveDeps) {
   let opened: Promise<RunStore> | null = null;
 
   const store = () => {
-    opened ??= deps.port.open().then(async ({ store: s, memoryOnly }) => {
+    opened ??= deps.port.open().then(({ store: s, memoryOnly }) => {
       state.setState({ memoryOnly });
-      // Whatever was 'running' when the page loaded died with its page.
-      await s.markInterrupted((id) => id === deps.liveRunId()).catch(() => []);
       return s;
     });
     return opened;
