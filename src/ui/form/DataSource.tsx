@@ -18,7 +18,8 @@ function DataStatus() {
     body = `${summary.name}: ${compactNumber(summary.train)} training and ${compactNumber(summary.test)} test images from ${summary.files.map((f) => `${f.name} (${f.records})`).join(', ')}`;
     tone = 'success';
   } else if (dataset.state === 'error') {
-    body = `Could not use ${dataset.files.join(', ')}: ${dataset.message}`;
+    // The engine's DataError message already names the file at fault.
+    body = `Could not load the files: ${dataset.message}`;
     if (dataset.previous) body += ` — still using the ${dataset.previous.name} set loaded before (${compactNumber(dataset.previous.train)} training images).`;
     tone = 'error';
   } else if (config.data.dataset === 'synthetic') body = `Built-in synthetic set: ${compactNumber(config.data.syntheticSize)} training images, generated from the seed.`;
