@@ -8,7 +8,7 @@ export interface Failure {
   hint?: string;
 }
 
-const OOM = /out of memory|failed to allocate|allocation failed|OOM|exceeds the (max|maximum) buffer size|buffer.*too large|maxBufferSize|maxStorageBufferBindingSize/i;
+const OOM = /out of memory|failed to allocate|allocation failed|\bOOM\b|exceeds the (max|maximum) buffer size|buffer.*too large|maxBufferSize|maxStorageBufferBindingSize/i;
 const LOST = /device (was )?lost|GPUDevice.*lost|context lost|CONTEXT_LOST/i;
 
 /** Turns whatever a run threw into words for the user: what happened and what to do. */

@@ -6,7 +6,7 @@ import type { Dataset, ImageSplit } from '../data/types';
 import type { CostFigures, EngineEvent } from '../events';
 import type { BackendName, ExperimentConfig } from '../experiment';
 import { buildModelDef } from '../models';
-import { disposeModel, initParams, type Model } from '../models/graph';
+import { disposeModel, initParams, type Model, type ModelDef } from '../models/graph';
 import { createPruning } from '../pruning';
 import { finishPruning } from './finish';
 import type { Checkpoint } from './checkpoint';
@@ -30,6 +30,8 @@ export interface RunOptions {
   checkpointSeconds?: number;
   /** Batch size for evaluation. */
   evalBatchSize?: number;
+  /** Train this graph instead of config.train.model (tests and benchmarks use small ones). */
+  modelDef?: ModelDef;
 }
 
 export interface RunSummary {
@@ -73,7 +75,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   if (train.count === 0) throw new Error('the training split is empty: load a data set with training images');
 
   emit({ type: 'status', phase: 'building-model', message: `building ${tc.model}` });
-  const def = buildModelDef(tc.model);
+  const def = opts.modelDef ?? buildModelDef(tc.model);
   const model = initParams(def, tc.seed);
   const dense = countCost(def);
   const spe = stepsPerEpoch(train.count, tc.batchSize);
@@ -90,7 +92,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   let step = 0;
   if (opts.resumeFrom) {
     writeWeights(model.vars, opts.resumeFrom.weights);
-    optimizer.restore(opts.resumeFrom.optimizer);
+    optimizer.restore(renameKeys(opts.resumeFrom.optimizer, paramToVariable(model)));
     hooks.restore(opts.resumeFrom.pruning);
     step = opts.resumeFrom.step;
   }
@@ -106,7 +108,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       step,
       epoch: Math.floor(step / spe),
       weights: await readWeights(model.vars),
-      optimizer: await optimizer.state(),
+      optimizer: renameKeys(await optimizer.state(), variableToParam(model)),
       pruning: hooks.state(),
       rectifications,
       elapsedSeconds: elapsed(),
@@ -219,6 +221,28 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
 export function emitCost(emit: (e: EngineEvent) => void, def: Model['def'], kept: Map<string, number>, dense: CostFigures, step: number): void {
   const c = countCost(def, kept);
   emit({ type: 'cost', step, flopsFraction: c.flops / dense.flops, paramsFraction: c.params / dense.params, params: c.params, flops: c.flops });
+}
+
+/*
+ * Optimizer state is keyed by tfjs variable name, which is unique per model instance; a
+ * checkpoint must outlive the instance, so it is stored under the parameter names.
+ */
+function variableToParam(model: Model): Map<string, string> {
+  return new Map([...model.vars].map(([p, v]) => [v.name, p]));
+}
+
+function paramToVariable(model: Model): Map<string, string> {
+  return new Map([...model.vars].map(([p, v]) => [p, v.name]));
+}
+
+function renameKeys<T>(record: Record<string, T>, names: Map<string, string>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(record)) {
+    const renamed = names.get(k);
+    if (renamed === undefined) throw new Error(`checkpoint: optimizer state for unknown parameter ${k}`);
+    out[renamed] = v;
+  }
+  return out;
 }
 
 /** prev + fn(), disposing prev and the intermediates: device-side running sums. */

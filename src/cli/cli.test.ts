@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configFromFlags, parseFlags, UsageError } from './args';
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('cli flags', () => {
+  it('map onto the experiment config, defaults elsewhere', () => {
+    const cfg = configFromFlags(parseFlags(['prune', '--model', 'resnet20', '--schedule', 'sp', '--decay-steps', '50', '--target', '0.4']).values, 'prune');
+    expect(cfg.train.model).toBe('resnet20');
+    expect(cfg.prune.schedule).toBe('sp');
+    expect(cfg.prune.decaySteps).toBe(50);
+    expect(cfg.prune.target).toBe(0.4);
+    expect(cfg.train.epochs).toBe(3);
+  });
+  it('train means no pruning', () => {
+    expect(configFromFlags(parseFlags(['train']).values, 'train').prune.pruner).toBe('none');
+  });
+  it('names the bad flag', () => {
+    expect(() => configFromFlags(parseFlags(['train', '--batch-size', '0']).values, 'train')).toThrow(UsageError);
+    expect(() => configFromFlags(parseFlags(['train', '--batch-size', 'abc']).values, 'train')).toThrow(/--batch-size/);
+  });
+});
+
+describe('cli process', () => {
+  it('info prints one JSON object with params and flops', () => {
+    const r = cli('info', '--model', 'resnet56', '--json');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const info = JSON.parse(lines[0]);
+    expect(info.params).toBeGreaterThan(0.83e6);
+    expect(info.flops).toBeGreaterThan(122e6);
+  });
+  it('bad data exits non-zero with a clear message and no stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpm-cli-'));
+    const file = join(dir, 'data_batch_1.bin');
+    writeFileSync(file, new Uint8Array(3073 * 2 + 5));
+    const r = cli('train', '--dataset', 'cifar10', '--data', file, '--json');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('data_batch_1.bin');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
