@@ -75,6 +75,9 @@ describe('benchmark registry in quick mode (cpu)', () => {
     expect(get('slim MACs')).toBeLessThanOrEqual(0.5 * get('dense MACs'));
     expect(get('FLOPs reduction')).toBeCloseTo(get('dense MACs') / get('slim MACs'), 9);
     expect(get('speed-up / FLOPs reduction')).toBeCloseTo(get('measured speed-up') / get('FLOPs reduction'), 9);
+    // Rounding channel counts up to a multiple of 4 gives channels back: less reduction, never more.
+    expect(get('slim x4 FLOPs reduction')).toBeGreaterThan(1);
+    expect(get('slim x4 FLOPs reduction')).toBeLessThanOrEqual(get('FLOPs reduction'));
   });
 });
 
