@@ -20,7 +20,7 @@ function Progress() {
         <span className="progress-step">
           step <span data-testid="step-count">{d?.latestStep ?? 0}</span>
           {d?.model ? ` / ${d.model.totalSteps}` : ''}
-          {d && d.latestEpoch > 0 ? ` · epoch ${d.latestEpoch}` : ''}
+          {d && d.latestEpoch > 0 ? ` · epoch ${Number.isInteger(d.latestEpoch) ? d.latestEpoch : d.latestEpoch.toFixed(2)}` : ''}
         </span>
       </div>
       <div
