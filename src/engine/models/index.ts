@@ -4,7 +4,7 @@ import { resnet20, resnet56 } from './resnet';
 import { tiny } from './tiny';
 import { vgg16 } from './vgg';
 
-export const MODELS: Record<ModelName, () => ModelDef> = { tiny, resnet20, resnet56, vgg16 };
+export const MODELS: Record<ModelName, () => ModelDef> = { tiny: () => tiny(), resnet20, resnet56, vgg16 };
 
 export function buildModelDef(name: ModelName): ModelDef {
   return MODELS[name]();

@@ -5,7 +5,7 @@ import { createRng } from '../data/rng';
 import { syntheticDataset } from '../data/synthetic';
 import type { EngineEvent } from '../events';
 import { experimentSchema, type ExperimentConfig } from '../experiment';
-import { GraphBuilder } from '../models/builder';
+import { tiny } from '../models/tiny';
 import { disposeModel, initParams, type ModelDef } from '../models/graph';
 import { createPruning } from '../pruning';
 import type { Checkpoint } from './checkpoint';
@@ -26,15 +26,7 @@ const data = syntheticDataset({ seed: 3, trainSize: 32, testSize: 16 });
  * family, head family) at a few channels. The loop is the same code.
  */
 function micro(): ModelDef {
-  const g = new GraphBuilder('micro');
-  const res = g.family('stem', 'stem (residual)', 4);
-  const stem = g.relu(g.bn(g.conv('input', res, 3, 4, 'stem'), 'stem.bn'));
-  const inner = g.family('block', 'block inner', 4);
-  const h = g.relu(g.bn(g.conv(stem, inner, 3, 1, 'block.conv1'), 'block.bn1'));
-  const y = g.bn(g.conv(h, res, 3, 1, 'block.conv2'), 'block.bn2');
-  const x = g.maxpool(g.relu(g.add(y, stem)));
-  const head = g.family('head', 'head', 8);
-  return g.build(g.dense(g.gap(g.relu(g.bn(g.conv(x, head, 3, 1, 'head'), 'head.bn'))), 10, 'fc'));
+  return tiny({ width: 4, headWidth: 8, stemStride: 4 });
 }
 const modelDef = micro();
 
