@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
+import { z } from '../src/engine/zod';
 import { MODEL_NAMES, type ModelName } from '../src/engine/experiment';
 
 /**

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import { z } from '../engine/zod';
 import { experimentSchema, type ExperimentConfig } from '../engine/experiment';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 
 /**
  * The experiment config: everything needed to re-run an experiment. Every field has a

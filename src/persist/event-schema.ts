@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../engine/zod';
 import { BACKEND_NAMES, SCHEDULE_NAMES } from '../engine/experiment';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../engine/zod';
 import type { EngineEvent } from '../engine/events';
 import { defaultExperiment, experimentSchema } from '../engine/experiment';
 import {

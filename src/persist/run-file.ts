@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../engine/zod';
 import type { EngineEvent } from '../engine/events';
 import { experimentSchema, type ExperimentConfig } from '../engine/experiment';
 import { engineEventSchema } from './event-schema';

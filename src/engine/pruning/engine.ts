@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
+import { z } from '../zod';
 import { countCost } from '../cost';
 import type { EngineEvent } from '../events';
 import type { PruneConfig } from '../experiment';
