@@ -37,6 +37,7 @@ export const FLAG_OPTIONS = {
   sparse: { type: 'boolean' },
   'sparse-reg': { type: 'string' },
   'telemetry-every': { type: 'string' },
+  align: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean' },
@@ -85,6 +86,7 @@ export function configFromFlags(f: Flags, mode: 'train' | 'prune'): ExperimentCo
       sparse: f.sparse,
       sparseReg: num(f['sparse-reg']),
       telemetryEvery: num(f['telemetry-every']),
+      align: num(f.align),
     },
     backend: f.backend ?? 'cpu',
   };

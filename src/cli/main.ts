@@ -22,7 +22,7 @@ Data:    --dataset synthetic|cifar10  --data PATH (cifar-10-binary.tar.gz, a fol
 Train:   --epochs --batch-size --lr --momentum --weight-decay --lr-schedule cosine|step|constant --seed
 Prune:   --pruner none|depgraph|otov2|gate --schedule abrupt|sp|sr --target F --target-kind flops|params
          --start-at F --points K --every STEPS --decay-steps N --t-rate T --t-len T --norm l1|l2
-         --scope global|layer --sparse --sparse-reg R --telemetry-every STEPS
+         --scope global|layer --sparse --sparse-reg R --telemetry-every STEPS --align K
 Backend: --backend cpu|webgpu (webgpu: Dawn for Node over a Vulkan driver)
 Output:  --json (one JSON object per line) --verbose (stack traces)`;
 

@@ -69,6 +69,12 @@ export const pruneConfigSchema = z.object({
   /** DepGraph sparse learning (group lasso before pruning) and its strength. */
   sparse: z.boolean().default(false),
   sparseReg: z.number().min(0).max(1).default(5e-4),
+  /**
+   * Keep each family's channel count a multiple of this where the target allows (pruning a
+   * few extra channels): tfjs's WebGPU convolutions use their vec4 kernels only when channel
+   * counts divide by 4, so an unaligned slimmed model can run slower than the dense one.
+   */
+  align: z.number().int().min(1).max(64).default(1),
   /** Emit per-channel telemetry every this many steps. */
   telemetryEvery: z.number().int().min(1).max(1000).default(1),
 });

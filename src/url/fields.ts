@@ -85,6 +85,7 @@ export const FIELDS: readonly FieldSpec[] = [
   spec('sp', 'prune', 'sparse', 'bool'),
   spec('spr', 'prune', 'sparseReg', 'number'),
   spec('te', 'prune', 'telemetryEvery', 'int'),
+  spec('al', 'prune', 'align', 'int'),
   {
     key: 'be',
     section: 'root',

@@ -345,6 +345,7 @@ export class PruningEngine implements PruningHooks {
       scope: this.config.scope,
       targetKind: this.config.targetKind,
       target,
+      align: this.config.align,
     });
     const byFam = new Map<number, { channels: number[]; scores: number[] }>();
     for (const c of chosen) {

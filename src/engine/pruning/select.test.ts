@@ -66,3 +66,41 @@ describe('selectToTarget', () => {
     expect(chosen.some((c) => c.family === 0 && c.channel < 4)).toBe(false);
   });
 });
+
+describe('selectToTarget with align', () => {
+  it('leaves every touched family at a multiple of 4, still meets the target, and prunes the least important extras', () => {
+    const def = buildModelDef('resnet56');
+    const full = def.families.map((f) => f.channels);
+    const scores = def.families.map((f, i) => Float32Array.from({ length: f.channels }, (_v, c) => ((c * 7919 + i * 104729) % 1000) / 1000));
+    const args = {
+      def,
+      available: def.families.map((f) => new Array<boolean>(f.channels).fill(true)),
+      staying: full,
+      scores,
+      minKeep: def.families.map(() => 1),
+      scope: 'global' as const,
+      targetKind: 'flops' as const,
+      target: 0.5,
+    };
+    const plain = selectToTarget(args);
+    const aligned = selectToTarget({ ...args, align: 4 });
+    const stayingAfter = (chosen: typeof plain) => {
+      const s = full.slice();
+      for (const c of chosen) s[c.family]--;
+      return s;
+    };
+    const plainStaying = stayingAfter(plain);
+    const alignedStaying = stayingAfter(aligned);
+    // Without alignment some family ends off the multiple (otherwise this test proves nothing).
+    expect(plainStaying.some((n) => n % 4 !== 0)).toBe(true);
+    alignedStaying.forEach((n, f) => {
+      if (n !== full[f]) expect(n % 4).toBe(0);
+    });
+    expect(costOf(def, alignedStaying, 'flops')).toBeLessThanOrEqual(0.5 * costOf(def, full, 'flops'));
+    // The extras are the next least important channels of their family.
+    for (const c of aligned.slice(plain.length)) {
+      const left = Array.from(scores[c.family]).filter((_v, ch) => !aligned.some((x) => x.family === c.family && x.channel === ch));
+      expect(Math.min(...left)).toBeGreaterThanOrEqual(c.score);
+    }
+  });
+});

@@ -43,6 +43,8 @@ export interface SelectArgs {
   targetKind: 'flops' | 'params';
   /** Kept fraction of the dense cost to reach. */
   target: number;
+  /** Round each family's staying count down to a multiple of this where possible (1 = off). */
+  align?: number;
 }
 
 export function costOf(def: ModelDef, staying: number[], kind: 'flops' | 'params'): number {
@@ -82,5 +84,25 @@ export function selectToTarget(a: SelectArgs): Candidate[] {
     chosen.push({ family: c.family, channel: c.channel, score: c.score });
     if (costOf(a.def, staying, a.targetKind) <= goal) break;
   }
+  if ((a.align ?? 1) > 1) alignFamilies(a, cands, staying, chosen);
   return chosen;
+}
+
+/**
+ * Rounds every family the greedy pass touched down to a multiple of `align` by taking its next
+ * least important channels. Pruning more only lowers the cost, so the target stays met; a
+ * family that would fall under its minimum is left unaligned.
+ */
+function alignFamilies(a: SelectArgs, ranked: Candidate[], staying: number[], chosen: Candidate[]): void {
+  const align = a.align ?? 1;
+  const taken = new Set(chosen.map((c) => `${c.family}/${c.channel}`));
+  const touched = new Set(chosen.map((c) => c.family));
+  for (const f of touched) {
+    const extra = staying[f] % align;
+    if (extra === 0 || staying[f] - extra < Math.max(1, a.minKeep[f])) continue;
+    const more = ranked.filter((c) => c.family === f && !taken.has(`${c.family}/${c.channel}`)).slice(0, extra);
+    if (more.length < extra) continue;
+    for (const c of more) chosen.push({ family: c.family, channel: c.channel, score: c.score });
+    staying[f] -= extra;
+  }
 }

@@ -100,6 +100,7 @@ export function ConfigForm({ config, onChange, onFiles }: { config: ExperimentCo
         <div className="field-row">
           <NumberField name="prune.decaySteps" label="N (decay steps)" value={prune.decaySteps} schema={P.decaySteps} step={1} disabled={dense || prune.schedule === 'abrupt'} onChange={set('prune', 'decaySteps')} />
           <NumberField name="prune.telemetryEvery" label="Telemetry every (steps)" value={prune.telemetryEvery} schema={P.telemetryEvery} step={1} onChange={set('prune', 'telemetryEvery')} />
+          <NumberField name="prune.align" label="Align channels to (4 = fast WebGPU kernels)" value={prune.align} schema={P.align} step={1} onChange={set('prune', 'align')} />
         </div>
         <div className="field-row">
           <NumberField name="prune.tRate" label="T_rate" value={prune.tRate} schema={P.tRate} disabled={dense || prune.schedule !== 'sr'} onChange={set('prune', 'tRate')} />
