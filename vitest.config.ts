@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Every test on tfjs's CPU backend gets the fast conv weight-gradient kernel the app uses.
+    setupFiles: ['src/test-setup.ts'],
   },
 });

@@ -5,6 +5,7 @@ import type { EngineEvent } from '../src/engine/events';
 import { experimentSchema, type ScheduleName } from '../src/engine/experiment';
 import { disposeModel } from '../src/engine/models';
 import { runExperiment } from '../src/engine/train/run';
+import { installFastCpuKernels } from '../src/engine/kernels/install';
 import type { BenchOptions, FigureInput } from './common';
 
 /**
@@ -97,6 +98,7 @@ export async function run(opts: BenchOptions): Promise<FigureInput[]> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  installFastCpuKernels();
   await tf.setBackend('cpu');
   const arg = (name: string, fallback: number): number => {
     const i = process.argv.indexOf(`--${name}`);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../engine/backend';
 import type { BackendName } from '../engine/experiment';
+import { installFastCpuKernels } from '../engine/kernels/install';
 
 /** A failure to set up a backend in Node, with what to do about it. */
 export class BackendSetupError extends Error {}
@@ -11,6 +12,7 @@ export class BackendSetupError extends Error {}
  */
 export async function setupNodeBackend(name: BackendName): Promise<BackendName> {
   if (name === 'cpu') {
+    installFastCpuKernels();
     await tf.setBackend('cpu');
     return 'cpu';
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './experiment';
+import { installFastCpuKernels } from './kernels/install';
 
 export interface BackendChoice {
   backend: BackendName;
@@ -44,6 +45,7 @@ async function tryBackend(name: BackendName): Promise<string | null> {
     if (name === 'webgl' && typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') {
       return 'no OffscreenCanvas in this worker';
     }
+    if (name === 'cpu') installFastCpuKernels();
     const ok = await tf.setBackend(name);
     if (!ok) return `tfjs could not initialise ${name}`;
     await tf.ready();

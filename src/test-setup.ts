@@ -1,0 +1,3 @@
+import { installFastCpuKernels } from './engine/kernels/install';
+
+installFastCpuKernels();
