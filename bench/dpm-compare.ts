@@ -15,6 +15,8 @@ import type { BenchOptions, FigureInput } from './common';
 export interface CompareSettings {
   seeds: number[];
   trainSize: number;
+  /** Test images per seed (enough that one image is a small fraction of a point). */
+  testSize?: number;
   epochs: number;
   batchSize: number;
   target: number;
@@ -36,7 +38,7 @@ interface Row {
 export async function compare(s: CompareSettings, log: (line: string) => void = console.log): Promise<Row[]> {
   const rows: Row[] = [];
   for (const seed of s.seeds) {
-    const dataset = syntheticDataset({ trainSize: s.trainSize, seed });
+    const dataset = syntheticDataset({ trainSize: s.trainSize, testSize: s.testSize, seed });
     const spe = Math.floor(s.trainSize / s.batchSize);
     const total = spe * s.epochs;
     for (const schedule of ['abrupt', 'sp', 'sr'] as const) {
@@ -104,6 +106,20 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? Number(process.argv[i + 1]) : fallback;
   };
-  const rows = await compare({ ...QUICK, trainSize: arg('train', QUICK.trainSize), epochs: arg('epochs', QUICK.epochs), batchSize: arg('batch', QUICK.batchSize) });
+  const str = (name: string): string | undefined => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const pruner = str('pruner') ?? QUICK.pruner;
+  if (pruner !== 'depgraph' && pruner !== 'otov2' && pruner !== 'gate') throw new Error('--pruner must be depgraph, otov2 or gate');
+  const rows = await compare({
+    seeds: (str('seeds') ?? '1,2,3').split(',').map(Number),
+    trainSize: arg('train', QUICK.trainSize),
+    testSize: arg('test', 1000),
+    epochs: arg('epochs', QUICK.epochs),
+    batchSize: arg('batch', QUICK.batchSize),
+    target: arg('target', QUICK.target),
+    pruner,
+  });
   console.log(table(rows));
 }

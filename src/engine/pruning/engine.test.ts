@@ -121,6 +121,29 @@ describe('smooth pruning', () => {
   });
 });
 
+describe('telemetry', () => {
+  for (const over of [
+    { pruner: 'depgraph', schedule: 'abrupt' },
+    { pruner: 'depgraph', schedule: 'sp' },
+    { pruner: 'otov2', schedule: 'sr', tRate: 0.1, tLen: 0.5 },
+    { pruner: 'gate', schedule: 'sr', tRate: 0.1, tLen: 0.5 },
+  ] as const) {
+    it(`reports the group norms the weights really have after each step (${over.pruner}, ${over.schedule})`, async () => {
+      const r = rig({ ...over, points: 2, every: 3, decaySteps: 3, target: 0.5, telemetryEvery: 1 });
+      for (let s = 0; s < 12; s++) {
+        await harnessStep(r.model, r.hooks, r.opt, s, r.x, r.y);
+        const tel = of(r.events, 'telemetry').at(-1)!;
+        expect(tel.step).toBe(s);
+        const direct = [...(await channelNorms(r.model)).values()].flatMap((a) => Array.from(a));
+        expect(tel.norm).toHaveLength(direct.length);
+        tel.norm.forEach((v, i) => expect(Math.abs(v - direct[i])).toBeLessThanOrEqual(1e-4 * (1 + direct[i])));
+      }
+      expect(of(r.events, 'prune').length).toBeGreaterThan(0);
+      done(r);
+    });
+  }
+});
+
 describe('self-rectifying', () => {
   it('releases a group whose gradients resist the decay and selects a replacement that keeps the target', async () => {
     const r = rig({ pruner: 'depgraph', schedule: 'sr', decaySteps: 6, tRate: 0.5, tLen: 1.5 });

@@ -96,9 +96,14 @@ export class PruningEngine implements PruningHooks {
 
   async afterUpdate(step: number, grads: Record<string, tf.Tensor>): Promise<void> {
     this.lastStep = step;
-    let changed = await this.decayStep(step, grads);
     const due = this.plan.steps.filter((s) => s <= step).length;
-    if (due > this.pointsDone) {
+    const pointNow = due > this.pointsDone;
+    const wantTelemetry = step % this.telemetryEvery === 0;
+    // Telemetry rides on the decay step's readback (one GPU sync per step at most), except at
+    // a pruning point, where abrupt selections change the weights after that readback.
+    const decayed = await this.decayStep(step, grads, wantTelemetry && !pointNow);
+    let changed = decayed.changed;
+    if (pointNow) {
       this.pointsDone = due;
       this.excluded.forEach((e) => e.fill(0));
       await this.select(step, this.plan.targets[due - 1], grads, this.config.schedule);
@@ -106,7 +111,10 @@ export class PruningEngine implements PruningHooks {
       changed = true;
     }
     if (changed) this.emitCost(step);
-    if (step % this.telemetryEvery === 0) await this.telemetry(step);
+    if (wantTelemetry) {
+      if (decayed.norms) this.emitTelemetry(step, decayed.norms);
+      else await this.telemetry(step);
+    }
   }
 
   extraTrainable(): tf.Variable[] {
@@ -201,9 +209,10 @@ export class PruningEngine implements PruningHooks {
   /**
    * DPM's norm projection for decaying groups, the abrupt masks, Self-Rectifying's release
    * and OTOv2's half-space test; one batched readback when a criterion must reach the CPU.
-   * Returns whether any channel changed state.
+   * With `withNorms`, the same readback carries every family's group norms after the step
+   * (for telemetry). Returns whether any channel changed state, and those norms.
    */
-  private async decayStep(step: number, grads: Record<string, tf.Tensor>): Promise<boolean> {
+  private async decayStep(step: number, grads: Record<string, tf.Tensor>, withNorms: boolean): Promise<{ changed: boolean; norms: Float32Array | null }> {
     const sr = this.config.schedule === 'sr';
     const eps = this.pruner.halfSpaceEps;
     const snap = this.snapshot;
@@ -273,13 +282,21 @@ export class PruningEngine implements PruningHooks {
       if (read) reads.push({ f, t: read });
     });
     this.dropSnapshot();
+    // After every family is scaled: a conv shared by two families (out channels of one, in
+    // channels of the next) changes both groups' norms.
+    const after = withNorms ? this.normTensors() : [];
 
     let data: Float32Array | null = null;
-    if (reads.length) {
-      const all = tf.concat(reads.map((r) => r.t));
-      reads.forEach((r) => r.t.dispose());
-      data = (await all.data()) as Float32Array;
+    let norms: Float32Array | null = null;
+    if (reads.length || after.length) {
+      const parts = [...reads.map((r) => r.t), ...after];
+      const all = tf.concat(parts);
+      parts.forEach((t) => t.dispose());
+      const values = (await all.data()) as Float32Array;
       all.dispose();
+      const split = reads.reduce((a, r) => a + r.t.shape[0], 0);
+      data = values.subarray(0, split);
+      if (withNorms) norms = values.subarray(split);
     }
     const criteria = new Map<number, Float32Array>();
     let off = 0;
@@ -330,7 +347,7 @@ export class PruningEngine implements PruningHooks {
       const stage = this.pointsDone > 0 ? this.plan.targets[this.pointsDone - 1] : 1;
       await this.select(step, stage, grads, 'sr');
     }
-    return changed;
+    return { changed, norms };
   }
 
   /** Scores, selection to the target, and the start of the schedule for the chosen channels. */
@@ -416,9 +433,13 @@ export class PruningEngine implements PruningHooks {
     const norms = this.normTensors();
     const all = tf.concat(norms);
     norms.forEach((t) => t.dispose());
-    const data = await all.data();
+    const data = (await all.data()) as Float32Array;
     all.dispose();
-    this.emit({ type: 'telemetry', step, decay: this.decayFactors(step).flat().map(round), norm: Array.from(data, round) });
+    this.emitTelemetry(step, data);
+  }
+
+  private emitTelemetry(step: number, norms: Float32Array): void {
+    this.emit({ type: 'telemetry', step, decay: this.decayFactors(step).flat().map(round), norm: Array.from(norms, round) });
   }
 }
 
