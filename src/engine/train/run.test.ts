@@ -21,9 +21,9 @@ beforeAll(async () => {
 const data = syntheticDataset({ seed: 3, trainSize: 32, testSize: 16 });
 
 /**
- * tfjs's CPU backend computes conv gradients with naive loops (seconds per step for the tiny
- * model), so these tests train a micro net with tiny's couplings (residual family, block
- * family, head family) at a few channels. The loop is the same code.
+ * Tests run on tfjs's CPU backend (tens of images/s for the tiny model even with the fast
+ * kernels), so they train a micro net with tiny's couplings (residual family, block family,
+ * head family) at a few channels. The loop is the same code.
  */
 function micro(): ModelDef {
   return tiny({ width: 4, headWidth: 8, stemStride: 4 });
