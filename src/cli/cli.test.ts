@@ -27,6 +27,25 @@ describe('cli flags', () => {
 });
 
 describe('cli process', () => {
+  it('prune runs a whole SP+SR experiment headless and ends with a summary line', () => {
+    const r = cli(
+      'prune', '--model', 'tiny', '--dataset', 'synthetic', '--synthetic-size', '100', '--train-limit', '64', '--test-limit', '32',
+      '--epochs', '1', '--batch-size', '16', '--schedule', 'sr', '--decay-steps', '2', '--start-at', '0', '--points', '1', '--target', '0.6',
+      '--telemetry-every', '1', '--backend', 'cpu', '--json',
+    );
+    expect(r.stderr).not.toMatch(/Error|at .*\.ts:/);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
+    const types = new Set(lines.map((l) => l.type));
+    for (const t of ['model', 'prune', 'telemetry', 'criteria', 'removed', 'slim', 'done']) expect(types).toContain(t);
+    const summary = lines.at(-1)!;
+    expect(summary.type).toBe('summary');
+    expect(summary.flopsFraction).toBeLessThanOrEqual(0.6);
+    expect(typeof summary.testAcc).toBe('number');
+    expect(typeof summary.rectifications).toBe('number');
+    expect(summary.srCloseness).toBeGreaterThan(0);
+  });
+
   it('info prints one JSON object with params and flops', () => {
     const r = cli('info', '--model', 'resnet56', '--json');
     expect(r.status).toBe(0);

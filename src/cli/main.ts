@@ -78,7 +78,11 @@ function info(flags: Flags, out: Out): number {
 async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<number> {
   const backend = await setupNodeBackend(config.backend);
   const dataset = await loadDataset(config, flags);
-  const emit = (e: EngineEvent) => out(e, describeEvent(e));
+  let closeness: number | null = null;
+  const emit = (e: EngineEvent) => {
+    if (e.type === 'criteria') closeness = Math.max(closeness ?? 0, e.closeness);
+    out(e, describeEvent(e));
+  };
   emit({ type: 'backend', backend, requested: config.backend });
   const summary = await runExperiment(config, { dataset, emit, backend });
   const result = {
@@ -87,6 +91,8 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
     flopsFraction: summary.flopsFraction,
     paramsFraction: summary.paramsFraction,
     rectifications: summary.rectifications,
+    /** Self-Rectifying: the highest release closeness reached (1 = released); null without SR. */
+    srCloseness: closeness,
     steps: summary.steps,
     seconds: summary.seconds,
     dense: summary.dense,
@@ -95,7 +101,7 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
   if (summary.slimModel) disposeModel(summary.slimModel);
   out(
     result,
-    `test accuracy ${(summary.testAcc * 100).toFixed(2)}%, FLOPs kept ${(summary.flopsFraction * 100).toFixed(1)}%, params kept ${(summary.paramsFraction * 100).toFixed(1)}%, rectifications ${summary.rectifications}, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s on ${tf.getBackend()}`,
+    `test accuracy ${(summary.testAcc * 100).toFixed(2)}%, FLOPs kept ${(summary.flopsFraction * 100).toFixed(1)}%, params kept ${(summary.paramsFraction * 100).toFixed(1)}%, rectifications ${summary.rectifications}${closeness === null ? '' : ` (closest release ${(closeness as number).toFixed(2)} of 1)`}, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s on ${tf.getBackend()}`,
   );
   return 0;
 }
@@ -122,6 +128,8 @@ function describeEvent(e: EngineEvent): string {
       return `prune  step ${e.step}  ${e.family}: ${e.channels.length} channel(s) [${e.schedule}]`;
     case 'rectify':
       return `rectify step ${e.step}  ${e.family}#${e.channel}  C_rate ${e.cRate.toFixed(3)}  C_len ${e.cLen.toFixed(3)}`;
+    case 'criteria':
+      return `sr     step ${e.step}  closest to release over ${e.steps} step(s): ${e.family}#${e.channel}  C_rate ${e.cRate.toFixed(3)} (T_rate ${e.tRate})  C_len ${e.cLen.toFixed(3)} (T_len ${e.tLen})  closeness ${e.closeness.toFixed(2)}`;
     case 'removed':
       return `removed step ${e.step}  ${e.family}: ${e.channels.length} channel(s)`;
     case 'cost':

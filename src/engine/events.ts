@@ -81,6 +81,24 @@ export type EngineEvent =
       cLen: number;
       decay: number;
     }
+  /**
+   * Self-Rectifying diagnostics, at the telemetry cadence while channels decay: the decaying
+   * channel that came closest to release in the `steps` steps up to `step`. Closeness is
+   * min(C_rate / T_rate, C_len / T_len); a channel is released when both exceed 1, so a run
+   * whose closeness stays well below 1 has thresholds its gradients never reach.
+   */
+  | {
+      type: 'criteria';
+      step: number;
+      steps: number;
+      family: string;
+      channel: number;
+      cRate: number;
+      cLen: number;
+      tRate: number;
+      tLen: number;
+      closeness: number;
+    }
   /** Channels whose decay finished (or abrupt masking): they are now exactly zero. */
   | { type: 'removed'; step: number; family: string; channels: number[] }
   | { type: 'checkpoint'; step: number; epoch: number; key: string }

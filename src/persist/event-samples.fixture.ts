@@ -18,6 +18,7 @@ export const EVENT_SAMPLES: { [T in EngineEventType]: EventOf<T> } = {
   telemetry: { type: 'telemetry', step: 50, decay: [1, 0.5, 0], norm: [0.3, 0.1, 0] },
   prune: { type: 'prune', step: 48, family: 'f0', channels: [2, 5], scores: [0.01, 0.02], schedule: 'sr' },
   rectify: { type: 'rectify', step: 60, family: 'f0', channel: 5, cRate: 2.5, cLen: 1.7, decay: 0.4 },
+  criteria: { type: 'criteria', step: 64, steps: 4, family: 'f0', channel: 3, cRate: 0.18, cLen: 1.6, tRate: 0.5, tLen: 1.5, closeness: 0.36 },
   removed: { type: 'removed', step: 78, family: 'f0', channels: [2] },
   checkpoint: { type: 'checkpoint', step: 80, epoch: 2, key: 'run-1' },
   slim: {

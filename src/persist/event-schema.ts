@@ -78,6 +78,18 @@ export const engineEventSchema = z.discriminatedUnion('type', [
     cLen: metric,
     decay: metric,
   }),
+  z.object({
+    type: z.literal('criteria'),
+    step: count,
+    steps: count,
+    family: z.string(),
+    channel: count,
+    cRate: metric,
+    cLen: metric,
+    tRate: metric,
+    tLen: metric,
+    closeness: metric,
+  }),
   z.object({ type: z.literal('removed'), step: count, family: z.string(), channels: counts }),
   z.object({ type: z.literal('checkpoint'), step: count, epoch: finite.min(0), key: z.string() }),
   z.object({

@@ -7,6 +7,7 @@ import { disposeModel, initParams, param, type Model } from '../models';
 import { SgdMomentum } from '../train/optimizer';
 import { alongAxis, groupL2, slimMaxAbsDiff, slimModel, trainedMembers } from './groups';
 import { fakeBatch, harnessStep, microResidualDef } from './harness';
+import { releaseCloseness } from './engine';
 import { createPruning, finalKeptIndices } from './index';
 import type { PruningHooks } from './types';
 
@@ -145,6 +146,33 @@ describe('telemetry', () => {
 });
 
 describe('self-rectifying', () => {
+  it('reports the decaying channel closest to release at the telemetry cadence, with its criteria', async () => {
+    const r = rig({ pruner: 'depgraph', schedule: 'sr', decaySteps: 6, tRate: 500, tLen: 1.5, telemetryEvery: 3 });
+    for (let s = 0; s < 7; s++) await harnessStep(r.model, r.hooks, r.opt, s, r.x, r.y);
+    const crit = of(r.events, 'criteria');
+    // Selection at step 0; decaying channels are judged from step 1: windows end at 3 and 6.
+    expect(crit.map((e) => [e.step, e.steps])).toEqual([
+      [3, 3],
+      [6, 3],
+    ]);
+    for (const e of crit) {
+      expect(e.tRate).toBe(500);
+      expect(e.tLen).toBe(1.5);
+      expect(e.closeness).toBeCloseTo(Math.min(e.cRate / 500, e.cLen / 1.5), 6);
+      expect(e.closeness).toBeLessThan(1); // T_rate = 500 is out of reach: nothing was released
+      expect(of(r.events, 'prune').some((p) => p.family === e.family && p.channels.includes(e.channel))).toBe(true);
+    }
+    expect(of(r.events, 'rectify')).toHaveLength(0);
+    done(r);
+  });
+
+  it('emits no criteria without Self-Rectifying', async () => {
+    const r = rig({ pruner: 'depgraph', schedule: 'sp', decaySteps: 6, telemetryEvery: 1 });
+    for (let s = 0; s < 4; s++) await harnessStep(r.model, r.hooks, r.opt, s, r.x, r.y);
+    expect(of(r.events, 'criteria')).toHaveLength(0);
+    done(r);
+  });
+
   it('releases a group whose gradients resist the decay and selects a replacement that keeps the target', async () => {
     const r = rig({ pruner: 'depgraph', schedule: 'sr', decaySteps: 6, tRate: 0.5, tLen: 1.5 });
     await harnessStep(r.model, r.hooks, r.opt, 0, r.x, r.y);
@@ -169,6 +197,7 @@ describe('self-rectifying', () => {
     expect(ev.cRate).toBeGreaterThan(0.5);
     expect(ev.cLen).toBeGreaterThan(1.5);
     expect(ev.step).toBe(1);
+    expect(releaseCloseness(ev.cRate, ev.cLen, 0.5, 1.5)).toBeGreaterThan(1);
     const replacements = of(r.events, 'prune').filter((e) => e.step === 1);
     expect(replacements.length).toBeGreaterThan(0);
     expect(replacements.every((e) => e.schedule === 'sr')).toBe(true);

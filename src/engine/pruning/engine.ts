@@ -29,6 +29,25 @@ export function telemetryInterval(configured: number, totalSteps: number, channe
 
 const round = (x: number): number => (x === 0 ? 0 : Number(x.toPrecision(5)));
 
+/** A criterion as a fraction of its threshold (1 = at the threshold). */
+function ofThreshold(value: number, threshold: number): number {
+  if (threshold > 0) return value / threshold;
+  return value > 0 ? 1e6 : 0;
+}
+
+/** How close a decaying channel came to release: both criteria must pass their thresholds. */
+export function releaseCloseness(cRate: number, cLen: number, tRate: number, tLen: number): number {
+  return Math.min(ofThreshold(cRate, tRate), ofThreshold(cLen, tLen));
+}
+
+interface Closest {
+  family: string;
+  channel: number;
+  cRate: number;
+  cLen: number;
+  closeness: number;
+}
+
 const stateSchema = z.object({
   decay: z.record(z.string(), z.array(z.number())),
   version: z.literal(1),
@@ -61,6 +80,9 @@ export class PruningEngine implements PruningHooks {
   private rectifications = 0;
   private lastStep = -1;
   private snapshot: Map<string, tf.Tensor> | null = null;
+  /** SR: the decaying channel closest to release since the last criteria event. */
+  private closest: Closest | null = null;
+  private closestSince = 0;
 
   constructor(
     private readonly model: Model,
@@ -114,7 +136,18 @@ export class PruningEngine implements PruningHooks {
     if (wantTelemetry) {
       if (decayed.norms) this.emitTelemetry(step, decayed.norms);
       else await this.telemetry(step);
+      this.emitCriteria(step);
     }
+  }
+
+  private emitCriteria(step: number): void {
+    const c = this.closest;
+    if (c) {
+      const { tRate, tLen } = this.config;
+      this.emit({ type: 'criteria', step, steps: step - this.closestSince + 1, family: c.family, channel: c.channel, cRate: c.cRate, cLen: c.cLen, tRate, tLen, closeness: c.closeness });
+    }
+    this.closest = null;
+    this.closestSince = step + 1;
   }
 
   extraTrainable(): tf.Variable[] {
@@ -316,6 +349,7 @@ export class PruningEngine implements PruningHooks {
       st.forEach((s, c) => {
         if (s !== DECAYING) return;
         const n = step - this.selStep[f][c];
+        if (crit && sr) this.noteCloseness(fam.id, c, crit[c], crit[C + c]);
         if (crit && crit[2 * C + c] > 0.5) {
           st[c] = ALIVE;
           this.excluded[f][c] = 1;
@@ -348,6 +382,12 @@ export class PruningEngine implements PruningHooks {
       await this.select(step, stage, grads, 'sr');
     }
     return { changed, norms };
+  }
+
+  private noteCloseness(family: string, channel: number, cRate: number, cLen: number): void {
+    const closeness = releaseCloseness(cRate, cLen, this.config.tRate, this.config.tLen);
+    if (!Number.isFinite(closeness)) return;
+    if (!this.closest || closeness > this.closest.closeness) this.closest = { family, channel, cRate, cLen, closeness };
   }
 
   /** Scores, selection to the target, and the start of the schedule for the chosen channels. */

@@ -1,10 +1,10 @@
 import { useEffect, useMemo, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
 import { formatStep, formatValue, niceTicks } from './format';
-import { binActivity, collectTimeline, sortRows, visibleWindow, type RectificationRow, type SortKey } from './rectifications';
+import { binActivity, collectTimeline, describeClosest, sortRows, visibleWindow, type RectificationRow, type SortKey } from './rectifications';
 import type { EventLog, RectificationRef } from './types';
 
 export interface RectificationTimelineProps {
-  /** The run's event log (append-only); reads 'model', 'rectify', 'prune' and 'removed'. */
+  /** The run's event log (append-only); reads 'model', 'rectify', 'criteria', 'prune' and 'removed'. */
   events: EventLog;
   /** The rectification currently picked (highlighted in the strip and the table). */
   selected?: RectificationRef | null;
@@ -48,6 +48,8 @@ export function RectificationTimeline(props: RectificationTimelineProps) {
   const [hover, setHover] = useState<{ x: number; y: number; row: RectificationRow } | null>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
 
+  const labelOf = (id: string) => data.families.find((f) => f.id === id)?.label ?? id;
+  const closestText = describeClosest(data.closest, labelOf, data.rows.length);
   const maxStep = Math.max(1, data.maxStep);
   const lanes = Math.max(1, data.families.length);
   const xOf = (step: number) => (step / maxStep) * (width - 8) + 4;
@@ -126,6 +128,11 @@ export function RectificationTimeline(props: RectificationTimelineProps) {
               } layer(s)`}
         </span>
       </div>
+      {closestText && (
+        <p className="decay-muted decay-criteria" data-testid="sr-closest">
+          {closestText}
+        </p>
+      )}
       <div
         className="decay-timeline-strip"
         style={{ width, height: STRIP_HEIGHT }}

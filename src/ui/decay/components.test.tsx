@@ -35,6 +35,14 @@ describe('decay components (server render smoke checks)', () => {
     expect(html).toMatch(/30 conv2 0 1\.70 2\.30 0\.500/);
   });
 
+  it('RectificationTimeline says how close Self-Rectifying came when nothing was released', () => {
+    const crit = { type: 'criteria' as const, step: 40, steps: 10, family: 'c1', channel: 2, cRate: 0.12, cLen: 1.9, tRate: 0.5, tLen: 1.5, closeness: 0.24 };
+    const events = [...smallRun().filter((e) => e.type !== 'rectify'), crit];
+    const html = text(renderToString(<RectificationTimeline events={events} />));
+    expect(html).toContain('Closest to release: conv1 · channel 2, steps 31–40');
+    expect(html).toContain('lower T_rate for Self-Rectifying to act');
+  });
+
   it('LayerSummary shows counts, slimming and latency or "not measured"', () => {
     const live = text(renderToString(<LayerSummary events={smallRun()} />));
     expect(live).toContain('not measured');

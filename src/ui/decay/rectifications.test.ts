@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binActivity, collectTimeline, sortRows, visibleWindow } from './rectifications';
+import { binActivity, collectTimeline, describeClosest, sortRows, visibleWindow, type CriteriaEvent } from './rectifications';
 import { smallRun } from './fixtures.test-util';
 
 describe('rectification timeline data', () => {
@@ -31,5 +31,20 @@ describe('rectification timeline data', () => {
     expect(visibleWindow(500, 0, 240, 24, 2)).toEqual({ from: 0, to: 12 });
     expect(visibleWindow(500, 2400, 240, 24, 2)).toEqual({ from: 98, to: 112 });
     expect(visibleWindow(5, 2400, 240, 24, 2)).toEqual({ from: 5, to: 5 });
+  });
+
+  it('keeps the criteria window closest to release and describes it, with a hint when nothing can pass', () => {
+    const c = (step: number, closeness: number, cRate: number, cLen: number): CriteriaEvent => ({ type: 'criteria', step, steps: 10, family: 'c2', channel: 1, cRate, cLen, tRate: 0.5, tLen: 1.5, closeness });
+    const t = collectTimeline([...smallRun(), c(40, 0.2, 0.1, 2), c(50, 0.36, 0.18, 1.6), c(60, 0.3, 0.15, 0.9)]);
+    expect(t.closest?.step).toBe(50);
+    const label = (id: string) => (id === 'c2' ? 'conv2' : id);
+    const none = describeClosest(t.closest, label, 0)!;
+    expect(none).toContain('conv2 · channel 1, steps 41–50');
+    expect(none).toContain('C_rate 0.180 of T_rate 0.5');
+    expect(none).toContain('lower T_rate for Self-Rectifying to act');
+    expect(describeClosest(c(50, 0.4, 0.1, 0.6), label, 0)).toContain('lower T_rate and T_len');
+    expect(describeClosest(c(50, 0.5, 0.9, 0.75), label, 0)).toContain('lower T_len');
+    expect(describeClosest(t.closest, label, 3)).not.toContain('lower');
+    expect(describeClosest(null, label, 0)).toBeNull();
   });
 });

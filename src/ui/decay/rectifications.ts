@@ -1,4 +1,7 @@
+import type { EventOf } from '../../engine/events';
 import type { EventLog } from './types';
+
+export type CriteriaEvent = EventOf<'criteria'>;
 
 export interface RectificationRow {
   /** Position in the log's rectify events, a stable React key. */
@@ -29,6 +32,8 @@ export interface TimelineData {
   families: { id: string; label: string }[];
   /** Step domain: from 0 to the model's planned total steps or the newest event step. */
   maxStep: number;
+  /** The Self-Rectifying criteria window whose decaying channel came closest to release. */
+  closest: CriteriaEvent | null;
 }
 
 export function collectTimeline(events: EventLog): TimelineData {
@@ -36,12 +41,16 @@ export function collectTimeline(events: EventLog): TimelineData {
   let index = new Map<string, number>();
   let maxStep = 0;
   const rows: RectificationRow[] = [];
+  let closest: CriteriaEvent | null = null;
   for (const ev of events) {
     if (ev.type === 'model') {
       families = ev.families.map((f) => ({ id: f.id, label: f.label }));
       index = new Map(families.map((f, i) => [f.id, i]));
       maxStep = Math.max(maxStep, ev.totalSteps);
       rows.length = 0;
+      closest = null;
+    } else if (ev.type === 'criteria') {
+      if (!closest || ev.closeness > closest.closeness) closest = ev;
     } else if (ev.type === 'rectify') {
       const fi = index.get(ev.family) ?? -1;
       rows.push({
@@ -58,7 +67,26 @@ export function collectTimeline(events: EventLog): TimelineData {
     }
     if ('step' in ev && typeof ev.step === 'number' && ev.step > maxStep) maxStep = ev.step;
   }
-  return { rows, families, maxStep };
+  return { rows, families, maxStep, closest };
+}
+
+/**
+ * One sentence on how close Self-Rectifying came to releasing a channel, with a hint when
+ * the thresholds sit above anything the run's gradients reached. Null before any criteria.
+ */
+export function describeClosest(c: CriteriaEvent | null, familyLabel: (id: string) => string, releases: number): string | null {
+  if (!c) return null;
+  const first = c.step - c.steps + 1;
+  const where = `${familyLabel(c.family)} · channel ${c.channel}, steps ${first}–${c.step}`;
+  const values = `C_rate ${c.cRate.toPrecision(3)} of T_rate ${c.tRate}, C_len ${c.cLen.toPrecision(3)} of T_len ${c.tLen}`;
+  const text = `Closest to release: ${where} (${values}; closeness ${c.closeness.toFixed(2)}, release above 1).`;
+  if (releases === 0 && c.closeness < 1) {
+    const rate = c.cRate / Math.max(c.tRate, 1e-12);
+    const len = c.cLen / Math.max(c.tLen, 1e-12);
+    const which = rate < 1 && len < 1 ? 'T_rate and T_len' : rate < 1 ? 'T_rate' : 'T_len';
+    return `${text} No channel has passed both thresholds: lower ${which} for Self-Rectifying to act on this run.`;
+  }
+  return text;
 }
 
 /** Counts of channels selected ('prune') and zeroed ('removed') in `bins` equal step bins. */
