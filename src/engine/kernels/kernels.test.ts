@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { trailingBroadcast } from './broadcast';
+import { broadcastStrides, trailingBroadcast } from './broadcast';
 import { conv2DBackpropFilterFast } from './conv-filter-grad';
 import { FAST_CPU_KERNELS, installFastCpuKernels, originalCpuKernel } from './install';
 
@@ -99,24 +99,24 @@ describe('fast CPU kernels', () => {
     });
   });
 
-  it('Add, Sub, Multiply, RealDiv match tfjs for every broadcast, the ones they speed up and the ones they pass on', () => {
+  it('Add, Sub, Multiply, RealDiv match tfjs for every broadcast, one-sided or both', () => {
     fc.assert(
       fc.property(
         fc.constantFrom('Add', 'Sub', 'Multiply', 'RealDiv'),
         shapeArb,
-        fc.array(fc.boolean(), { maxLength: 4 }),
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
         fc.integer({ min: 0, max: 4 }),
-        fc.boolean(),
         fc.integer({ min: 0, max: 1000 }),
-        (name, big, keep, drop, swap, seed) => {
-          // `small` is `big` with some leading axes dropped and some axes set to 1: every kind
-          // of broadcast, trailing (fast path) or not (fallback).
-          const small = big.slice(Math.min(drop, big.length)).map((d, i) => (keep[i] ?? true ? d : 1));
+        (name, full, keepA, keepB, drop, seed) => {
+          // Each operand is the full shape with some axes set to 1; b may also lose leading axes.
+          const aShape = full.map((d, i) => (keepA[i] ? d : 1));
+          const bShape = full.slice(Math.min(drop, full.length)).map((d, i) => (keepB[i] ? d : 1));
           tf.tidy(() => {
-            const x = tf.randomNormal(big, 0, 1, 'float32', seed);
-            const y = tf.add(tf.randomNormal(small, 0, 1, 'float32', seed + 1), 3); // no division by ~0
-            const inputs = swap ? { a: y, b: x } : { a: x, b: y };
-            expectClose(run(FAST_CPU_KERNELS[name], inputs), run(original(name), inputs));
+            const a = tf.randomNormal(aShape, 0, 1, 'float32', seed);
+            const b = tf.add(tf.randomNormal(bShape, 0, 1, 'float32', seed + 1), 3); // no division by ~0
+            expectClose(run(FAST_CPU_KERNELS[name], { a, b }), run(original(name), { a, b }));
+            expectClose(run(FAST_CPU_KERNELS[name], { a: b, b: a }), run(original(name), { a: b, b: a }));
           });
         },
       ),
@@ -133,20 +133,29 @@ describe('fast CPU kernels', () => {
     tf.dispose([a, b, c]);
   });
 
-  it('trailingBroadcast says which shapes take the fast path', () => {
+  it('trailingBroadcast says which shapes take the flat modulo loop', () => {
     expect(trailingBroadcast([8, 4, 4, 16], [1, 1, 1, 16])).toBe(true);
     expect(trailingBroadcast([8, 4, 4, 16], [16])).toBe(true);
+    expect(trailingBroadcast([8, 4, 4, 16], [4, 16])).toBe(true);
     expect(trailingBroadcast([8, 4, 4, 16], [])).toBe(true);
     expect(trailingBroadcast([8, 4, 4, 16], [8, 1, 1, 1])).toBe(false);
+    expect(trailingBroadcast([8, 4, 4, 16], [1, 4, 1, 16])).toBe(false);
     expect(trailingBroadcast([16], [1, 16])).toBe(false);
+  });
+
+  it('broadcastStrides gives 0 along broadcast axes and element strides elsewhere', () => {
+    expect(broadcastStrides([1, 1, 1, 16], [8, 4, 4, 16])).toEqual([0, 0, 0, 1]);
+    expect(broadcastStrides([16], [8, 4, 4, 16])).toEqual([0, 0, 0, 1]);
+    expect(broadcastStrides([3, 3, 16, 1], [3, 3, 16, 32])).toEqual([48, 16, 1, 0]);
+    expect(broadcastStrides([], [2, 2])).toEqual([0, 0]);
   });
 
   it('Sum and Mean match tfjs over any axes, with and without keepDims', () => {
     fc.assert(
       fc.property(
         fc.constantFrom('Sum', 'Mean'),
-        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
-        fc.array(fc.integer({ min: -4, max: 3 }), { maxLength: 3 }),
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 4 }),
+        fc.array(fc.integer({ min: -4, max: 3 }), { maxLength: 4 }),
         fc.boolean(),
         fc.integer({ min: 0, max: 1000 }),
         (name, shape, rawAxes, keepDims, seed) => {
