@@ -46,11 +46,16 @@ test('an SP+SR run draws the decay map, trajectories and layer summary', async (
     await expect(traj.locator('path.recharts-line-curve').first()).toHaveAttribute('d', /^M[\d.]+,[\d.]+L/);
   });
 
+  await test.step('the rectification timeline says how close Self-Rectifying came', async () => {
+    await expect(area.getByTestId('sr-closest')).toContainText(/Closest to release: .+ · channel \d+, (steps \d+–\d+|step \d+) \(C_rate/, { timeout: 90_000 });
+  });
+
   await waitForStep(page, 12, 90_000);
   await heat.screenshot({ path: `${SHOTS}/decay-map.png` });
   await area.locator('.decay-traj').screenshot({ path: `${SHOTS}/trajectories.png` });
   await summary.screenshot({ path: `${SHOTS}/layer-summary.png` });
   await page.locator('.chart-grid').screenshot({ path: `${SHOTS}/training-charts.png` });
+  await area.locator('.decay-timeline').screenshot({ path: `${SHOTS}/rectification-timeline.png` });
   await page.screenshot({ path: `${SHOTS}/page.png`, fullPage: true });
 
   await page.getByTestId('stop-button').click();

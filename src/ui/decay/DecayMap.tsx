@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
+import { hidpiContext } from '../common/hidpi';
 import { DECAY_SCALE, NORM_SCALE } from './colormap';
 import type { Reducer } from './downsample';
 import { formatStep, formatValue, niceTicks } from './format';
@@ -143,7 +144,7 @@ export function DecayMap(props: DecayMapProps) {
 
   // Overlay: family separators, selection, rectification markers, highlighted step.
   useEffect(() => {
-    const ctx = overlayRef.current?.getContext('2d');
+    const ctx = hidpiContext(overlayRef.current, width, height);
     if (!ctx || !store) return;
     ctx.clearRect(0, 0, width, height);
     const span = s1 - s0;
@@ -353,7 +354,7 @@ export function DecayMap(props: DecayMapProps) {
           onMouseLeave={onMouseLeave}
         >
           <canvas ref={heatRef} className="decay-map-canvas" width={width} height={height} aria-label="Channel decay map" />
-          <canvas ref={overlayRef} className="decay-map-canvas" width={width} height={height} aria-hidden="true" />
+          <canvas ref={overlayRef} className="decay-map-canvas" style={{ width, height }} aria-hidden="true" />
           {brush && <div className="decay-map-brush" style={{ left: brush.from, width: brush.to - brush.from }} />}
           {hover && !brush && (
             <div

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
+import { hidpiContext } from '../common/hidpi';
 import { formatStep, formatValue, niceTicks } from './format';
 import { binActivity, collectTimeline, describeClosest, sortRows, visibleWindow, type RectificationRow, type SortKey } from './rectifications';
 import type { EventLog, RectificationRef } from './types';
@@ -61,7 +62,7 @@ export function RectificationTimeline(props: RectificationTimelineProps) {
   );
 
   useEffect(() => {
-    const ctx = canvasRef.current?.getContext('2d');
+    const ctx = hidpiContext(canvasRef.current, width, STRIP_HEIGHT);
     if (!ctx) return;
     ctx.clearRect(0, 0, width, STRIP_HEIGHT);
     ctx.fillStyle = '#f6f7f9';
@@ -147,7 +148,7 @@ export function RectificationTimeline(props: RectificationTimelineProps) {
           if (r) pick(r);
         }}
       >
-        <canvas ref={canvasRef} width={width} height={STRIP_HEIGHT} aria-label="Rectification timeline" />
+        <canvas ref={canvasRef} style={{ width, height: STRIP_HEIGHT, display: 'block' }} aria-label="Rectification timeline" />
         {hover && (
           <div
             className="decay-tooltip"

@@ -46,5 +46,6 @@ describe('rectification timeline data', () => {
     expect(describeClosest(c(50, 0.5, 0.9, 0.75), label, 0)).toContain('lower T_len');
     expect(describeClosest(t.closest, label, 3)).not.toContain('lower');
     expect(describeClosest(null, label, 0)).toBeNull();
+    expect(describeClosest({ ...c(7, 0.04, 0.02, 0.3), steps: 1 }, label, 0)).toContain('channel 1, step 7 (');
   });
 });

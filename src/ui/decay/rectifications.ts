@@ -77,7 +77,8 @@ export function collectTimeline(events: EventLog): TimelineData {
 export function describeClosest(c: CriteriaEvent | null, familyLabel: (id: string) => string, releases: number): string | null {
   if (!c) return null;
   const first = c.step - c.steps + 1;
-  const where = `${familyLabel(c.family)} · channel ${c.channel}, steps ${first}–${c.step}`;
+  const when = c.steps > 1 ? `steps ${first}–${c.step}` : `step ${c.step}`;
+  const where = `${familyLabel(c.family)} · channel ${c.channel}, ${when}`;
   const values = `C_rate ${c.cRate.toPrecision(3)} of T_rate ${c.tRate}, C_len ${c.cLen.toPrecision(3)} of T_len ${c.tLen}`;
   const text = `Closest to release: ${where} (${values}; closeness ${c.closeness.toFixed(2)}, release above 1).`;
   if (releases === 0 && c.closeness < 1) {
