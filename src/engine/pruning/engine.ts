@@ -4,7 +4,7 @@ import { countCost } from '../cost';
 import type { EngineEvent } from '../events';
 import type { PruneConfig } from '../experiment';
 import { param, type ChannelFamily, type Model } from '../models/graph';
-import { groupL2, scaleFamily, sliceDot, sliceSum, trainedMembers, zeroChannels } from './groups';
+import { groupL2, scaleFamily, sliceDot, sliceSum, sumOf, trainedMembers, zeroChannels } from './groups';
 import { gradOf, type Pruner } from './pruner';
 import { pointPlan, selectToTarget, type PointPlan } from './select';
 import type { PruningHooks, PruningState } from './types';
@@ -282,35 +282,43 @@ export class PruningEngine implements PruningHooks {
         const [tAlive, tDec, tTarget] = [alive, dec, target].map((a) => tf.tensor1d(a));
         const norm = groupL2(members, (p) => param(this.model, p), C);
         const toTarget = tf.div(tTarget, tf.maximum(norm, 1e-30));
-        let release: tf.Tensor1D = tf.zerosLike(norm);
-        let cRate: tf.Tensor1D = tf.zerosLike(norm);
-        let cLen: tf.Tensor1D = tf.zerosLike(norm);
+        // Tensors exist only for the criteria this schedule uses: each op is a kernel launch.
+        let release: tf.Tensor1D | null = null;
+        let cRate: tf.Tensor1D | null = null;
+        let cLen: tf.Tensor1D | null = null;
         if (sr) {
           const gnorm = groupL2(members, (p) => gradOf(this.model, grads, p), C);
-          const aliveCount = tf.maximum(tf.sum(tAlive), 1);
+          const aliveCount = Math.max(1, alive.reduce((a, v) => a + v, 0));
           const meanAlive = tf.div(tf.sum(tf.mul(gnorm, tAlive)), aliveCount);
           cRate = tf.div(tf.sub(norm, tf.tensor1d(prev)), tf.tensor1d(ls));
           cLen = tf.div(gnorm, tf.maximum(meanAlive, 1e-30));
-          release = tf.mul(tDec, tf.mul(tf.cast(tf.greater(cRate, this.config.tRate), 'float32'), tf.cast(tf.greater(cLen, this.config.tLen), 'float32')));
+          release = tf.mul(tDec, tf.cast(tf.logicalAnd(tf.greater(cRate, this.config.tRate), tf.greater(cLen, this.config.tLen)), 'float32'));
         }
-        let cross: tf.Tensor1D = tf.zerosLike(norm);
+        let cross: tf.Tensor1D | null = null;
         if (eps !== undefined && snap) {
-          let dot: tf.Tensor1D = tf.zeros([C]);
-          let sq: tf.Tensor1D = tf.zeros([C]);
+          const dots: tf.Tensor1D[] = [];
+          const sqs: tf.Tensor1D[] = [];
           for (const m of trainedMembers(this.model.def, fam, ['out'])) {
             const old = snap.get(m.param);
             if (!old) continue;
-            dot = tf.add(dot, sliceDot(param(this.model, m.param), old, m.axis));
-            sq = tf.add(sq, sliceSum(old, m.axis, 2));
+            dots.push(sliceDot(param(this.model, m.param), old, m.axis));
+            sqs.push(sliceSum(old, m.axis, 2));
           }
-          const keepOn = tf.sub(1, release);
-          cross = tf.mul(tf.mul(tDec, keepOn), tf.cast(tf.less(dot, tf.mul(sq, eps)), 'float32'));
+          const dot = sumOf(dots, C);
+          const sq = sumOf(sqs, C);
+          const candidates = release ? tf.mul(tDec, tf.sub(1, release)) : tDec;
+          cross = tf.mul(candidates, tf.cast(tf.less(dot, tf.mul(sq, eps)), 'float32'));
         }
-        // alive -> 1, removed -> 0, released -> 1, crossed the half-space -> 0, else to target.
-        const decScale = tf.add(release, tf.mul(tf.mul(tf.sub(1, release), tf.sub(1, cross)), toTarget));
+        // alive -> 1, removed -> 0, released -> 1, crossed the half-space -> 0, else to target:
+        // release + (1 - release) * (1 - cross) * toTarget, with absent terms left out.
+        let decScale = toTarget as tf.Tensor1D;
+        if (cross) decScale = tf.mul(tf.sub(1, cross), decScale);
+        if (release) decScale = tf.add(release, tf.mul(tf.sub(1, release), decScale));
         const scale = tf.add(tAlive, tf.mul(tDec, decScale)) as tf.Tensor1D;
         scaleFamily(this.model, fam, scale);
-        return sr || (eps !== undefined && snap) ? (tf.concat([cRate, cLen, release, cross]) as tf.Tensor1D) : undefined;
+        if (!sr && !cross) return undefined;
+        const zero = tf.zerosLike(norm);
+        return tf.concat([cRate ?? zero, cLen ?? zero, release ?? zero, cross ?? zero]) as tf.Tensor1D;
       });
       if (read) reads.push({ f, t: read });
     });

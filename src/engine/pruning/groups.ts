@@ -48,13 +48,23 @@ export function alongAxis(v: tf.Tensor1D, rank: number, axis: number): tf.Tensor
  */
 export function groupL2(members: FamilyMember[], source: (param: string) => tf.Tensor | undefined, channels: number): tf.Tensor1D {
   return tf.tidy(() => {
-    let acc: tf.Tensor1D = tf.zeros([channels]);
+    const parts: tf.Tensor1D[] = [];
     for (const m of members) {
       const t = source(m.param);
-      if (t) acc = tf.add(acc, sliceSum(t, m.axis, 2));
+      if (t) parts.push(sliceSum(t, m.axis, 2));
     }
-    return tf.sqrt(acc);
+    return tf.sqrt(sumOf(parts, channels));
   });
+}
+
+/**
+ * The sum of per-channel vectors in one kernel (addN), not a chain of adds from zeros: these
+ * run every step for every decaying family, and on a GPU each launch has a fixed cost.
+ */
+export function sumOf(parts: tf.Tensor1D[], channels: number): tf.Tensor1D {
+  if (parts.length === 0) return tf.zeros([channels]);
+  if (parts.length === 1) return parts[0];
+  return tf.addN(parts);
 }
 
 /**
