@@ -171,6 +171,15 @@ describe('fast CPU kernels', () => {
     );
   });
 
+  it('Sum and Mean over an empty axis agree with tfjs', () => {
+    const x = tf.zeros([2, 0, 3]);
+    for (const name of ['Sum', 'Mean']) {
+      const attrs = { axis: [1], keepDims: false };
+      expectClose(run(FAST_CPU_KERNELS[name], { x }, attrs), run(original(name), { x }, attrs));
+    }
+    x.dispose();
+  });
+
   it('a batch-norm training step gives the same gradients as with tfjs\'s own kernels', () => {
     const step = (): Float32Array[] =>
       tf.tidy(() => {

@@ -41,7 +41,7 @@ export function reduceKernel(name: 'Sum' | 'Mean'): tf.KernelFunc {
       }
     }
     const count = xv.length / Math.max(1, width);
-    const scale = name === 'Mean' ? 1 / Math.max(1, count) : 1;
+    const scale = name === 'Mean' ? 1 / Math.max(1, count) : 1; // tfjs's mean of nothing is 0
     const out = new Float32Array(width);
     for (let c = 0; c < width; c++) out[c] = acc[c] * scale;
     return (args.backend as CpuBackend).makeTensorInfo(outShape, 'float32', out);
