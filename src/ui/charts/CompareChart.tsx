@@ -1,13 +1,10 @@
 import { useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { RunEntry } from '../../store/runsStore';
 import { toArray } from '../../store/series';
-import { ChartFrame } from './ChartFrame';
 import { sharedStepDomain, stepSeries, type XY } from './chartData';
+import { LineChartCard } from './LineChartCard';
 
 const PALETTE = ['#dc2626', '#2563eb', '#059669', '#d97706', '#7c3aed', '#0891b2', '#be185d', '#4b5563'];
-const pct = (v: number) => `${Math.round(v * 100)}%`;
-const axisStyle = { fontSize: 11 };
 
 interface Overlay {
   runId: string;
@@ -36,34 +33,10 @@ export function CompareChart({ runs }: { runs: RunEntry[] }) {
 
   return (
     <div className="chart-grid chart-grid-2">
-      <ChartFrame title="Test accuracy over steps" testId="chart-compare-accuracy" empty={noAcc}>
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={domain} tick={axisStyle} allowDuplicatedCategory={false} />
-            <YAxis domain={[0, 1]} tickFormatter={pct} tick={axisStyle} width={44} />
-            <Tooltip formatter={(v) => pct(Number(v))} />
-            <Legend />
-            {overlays.map((o) => (
-              <Line key={o.runId} data={o.acc} name={o.name} dataKey="value" stroke={o.color} isAnimationActive={false} />
-            ))}
-          </LineChart>
-        </ResponsiveContainer>
-      </ChartFrame>
-      <ChartFrame title="Kept FLOPs over steps" testId="chart-compare-flops" empty={noFlops}>
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={domain} tick={axisStyle} allowDuplicatedCategory={false} />
-            <YAxis domain={[0, 1]} tickFormatter={pct} tick={axisStyle} width={44} />
-            <Tooltip formatter={(v) => pct(Number(v))} />
-            <Legend />
-            {overlays.map((o) => (
-              <Line key={o.runId} data={o.flops} name={o.name} dataKey="value" stroke={o.color} dot={false} isAnimationActive={false} />
-            ))}
-          </LineChart>
-        </ResponsiveContainer>
-      </ChartFrame>
+      <LineChartCard title="Test accuracy over steps" testId="chart-compare-accuracy" empty={noAcc} xKey="step" xDomain={domain} fraction legend
+        series={overlays.map((o) => ({ id: o.runId, name: o.name, dataKey: 'value', color: o.color, data: o.acc, dots: true }))} />
+      <LineChartCard title="Kept FLOPs over steps" testId="chart-compare-flops" empty={noFlops} xKey="step" xDomain={domain} fraction legend
+        series={overlays.map((o) => ({ id: o.runId, name: o.name, dataKey: 'value', color: o.color, data: o.flops }))} />
     </div>
   );
 }

@@ -1,13 +1,10 @@
 import { useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { RunDerived } from '../../store/runReducer';
 import { toArray } from '../../store/series';
-import { ChartFrame } from './ChartFrame';
 import { downsample, trailingMean } from './chartData';
+import { LineChartCard } from './LineChartCard';
 
 const COLORS = { a: '#2563eb', b: '#dc2626', c: '#059669', d: '#d97706' };
-const pct = (v: number) => `${Math.round(v * 100)}%`;
-const axisStyle = { fontSize: 11 };
 
 /** The live training curves of one run: loss, accuracy, learning rate, cost, throughput. */
 export function TrainingCharts({ derived }: { derived: RunDerived }) {
@@ -31,71 +28,20 @@ export function TrainingCharts({ derived }: { derived: RunDerived }) {
 
   return (
     <div className="chart-grid">
-      <ChartFrame title="Loss" testId="chart-loss" empty={stepRows.length === 0}>
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={stepRows} margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={axisStyle} />
-            <YAxis tick={axisStyle} width={44} />
-            <Tooltip />
-            <Legend />
-            <Line name="loss" dataKey="loss" stroke="#93c5fd" dot={false} isAnimationActive={false} />
-            <Line name="smoothed" dataKey="smooth" stroke={COLORS.a} dot={false} strokeWidth={2} isAnimationActive={false} />
-          </LineChart>
-        </ResponsiveContainer>
-      </ChartFrame>
-
-      <ChartFrame title="Accuracy per epoch" testId="chart-accuracy" empty={epochRows.length === 0}>
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={epochRows} margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="epoch" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={axisStyle} />
-            <YAxis domain={[0, 1]} tickFormatter={pct} tick={axisStyle} width={44} />
-            <Tooltip formatter={(v) => pct(Number(v))} />
-            <Legend />
-            <Line name="train" dataKey="train" stroke={COLORS.a} isAnimationActive={false} />
-            <Line name="test" dataKey="test" stroke={COLORS.b} isAnimationActive={false} />
-          </LineChart>
-        </ResponsiveContainer>
-      </ChartFrame>
-
-      <ChartFrame title="Learning rate" testId="chart-lr" empty={stepRows.length === 0}>
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={stepRows} margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={axisStyle} />
-            <YAxis tick={axisStyle} width={44} />
-            <Tooltip />
-            <Line name="lr" dataKey="lr" stroke={COLORS.d} dot={false} isAnimationActive={false} />
-          </LineChart>
-        </ResponsiveContainer>
-      </ChartFrame>
-
-      <ChartFrame title="Kept FLOPs and parameters" testId="chart-cost" empty={costRows.length === 0}>
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={costRows} margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={axisStyle} />
-            <YAxis domain={[0, 1]} tickFormatter={pct} tick={axisStyle} width={44} />
-            <Tooltip formatter={(v) => pct(Number(v))} />
-            <Legend />
-            <Line name="FLOPs" dataKey="flops" stroke={COLORS.b} dot={false} isAnimationActive={false} />
-            <Line name="params" dataKey="params" stroke={COLORS.c} dot={false} isAnimationActive={false} />
-          </LineChart>
-        </ResponsiveContainer>
-      </ChartFrame>
-
-      <ChartFrame title="Throughput (images/s)" testId="chart-throughput" empty={stepRows.length === 0}>
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={stepRows} margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={axisStyle} />
-            <YAxis tick={axisStyle} width={44} />
-            <Tooltip />
-            <Line name="images/s" dataKey="ips" stroke={COLORS.c} dot={false} isAnimationActive={false} />
-          </LineChart>
-        </ResponsiveContainer>
-      </ChartFrame>
+      <LineChartCard title="Loss" testId="chart-loss" empty={stepRows.length === 0} data={stepRows} xKey="step" legend series={[
+        { name: 'loss', dataKey: 'loss', color: '#93c5fd' },
+        { name: 'smoothed', dataKey: 'smooth', color: COLORS.a, strokeWidth: 2 },
+      ]} />
+      <LineChartCard title="Accuracy per epoch" testId="chart-accuracy" empty={epochRows.length === 0} data={epochRows} xKey="epoch" integerX fraction legend series={[
+        { name: 'train', dataKey: 'train', color: COLORS.a, dots: true },
+        { name: 'test', dataKey: 'test', color: COLORS.b, dots: true },
+      ]} />
+      <LineChartCard title="Learning rate" testId="chart-lr" empty={stepRows.length === 0} data={stepRows} xKey="step" series={[{ name: 'lr', dataKey: 'lr', color: COLORS.d }]} />
+      <LineChartCard title="Kept FLOPs and parameters" testId="chart-cost" empty={costRows.length === 0} data={costRows} xKey="step" fraction legend series={[
+        { name: 'FLOPs', dataKey: 'flops', color: COLORS.b },
+        { name: 'params', dataKey: 'params', color: COLORS.c },
+      ]} />
+      <LineChartCard title="Throughput (images/s)" testId="chart-throughput" empty={stepRows.length === 0} data={stepRows} xKey="step" series={[{ name: 'images/s', dataKey: 'ips', color: COLORS.c }]} />
     </div>
   );
 }
