@@ -109,6 +109,18 @@ export interface TimingPlan {
   stepsPerWindow: number;
 }
 
+/** A benchmark's default plan with the command line's --model/--batch/--warmup/--windows/--steps applied. */
+export function withOverrides<P extends TimingPlan & { models: ModelName[]; batch: number }>(plan: P, opts: BenchOptions): P {
+  return {
+    ...plan,
+    models: opts.model ? [opts.model] : plan.models,
+    batch: opts.batch ?? plan.batch,
+    warmup: opts.warmup ?? plan.warmup,
+    windows: opts.windows ?? plan.windows,
+    stepsPerWindow: opts.steps ?? plan.stepsPerWindow,
+  };
+}
+
 /**
  * Waits until the device has really finished: the backend queues work and returns at once, so
  * the clock only stops after a value that depends on the last step has been read back.

@@ -3,7 +3,7 @@ import { countCost } from '../src/engine/cost';
 import type { ModelName } from '../src/engine/experiment';
 import { buildModelDef, disposeModel, forward, initParams, type Model } from '../src/engine/models';
 import { groupImportance, selectToTarget, slimModel } from '../src/engine/pruning';
-import { median, randomBatch, settle, timeWindows, windowNote, type BenchOptions, type FigureInput, type TimingPlan } from './common';
+import { median, randomBatch, settle, timeWindows, windowNote, withOverrides, type BenchOptions, type FigureInput, type TimingPlan } from './common';
 
 /**
  * Does removing channels buy real speed? Prunes a model's channel families down to a FLOPs
@@ -34,15 +34,7 @@ export function planFor(opts: BenchOptions): Plan {
   } else {
     p = { models: ['resnet56', 'vgg16'], batch: 128, warmup: 5, windows: 5, stepsPerWindow: 10 };
   }
-  return {
-    ...p,
-    models: opts.model ? [opts.model] : p.models,
-    batch: opts.batch ?? p.batch,
-    warmup: opts.warmup ?? p.warmup,
-    windows: opts.windows ?? p.windows,
-    stepsPerWindow: opts.steps ?? p.stepsPerWindow,
-    target: opts.target ?? DEFAULT_TARGET,
-  };
+  return withOverrides({ ...p, target: opts.target ?? DEFAULT_TARGET }, opts);
 }
 
 export async function run(opts: BenchOptions): Promise<FigureInput[]> {

@@ -4,7 +4,7 @@ import { buildModelDef, disposeModel, initParams, trainableVars, type Model } fr
 import { createPruning } from '../src/engine/pruning';
 import { SgdMomentum } from '../src/engine/train/optimizer';
 import { trainStep, type StepContext } from '../src/engine/train/step';
-import { median, randomBatch, settle, timeWindows, windowNote, type BenchOptions, type FigureInput, type TimingPlan } from './common';
+import { median, randomBatch, settle, timeWindows, windowNote, withOverrides, type BenchOptions, type FigureInput, type TimingPlan } from './common';
 
 /**
  * Training throughput: images/s of one full training step (forward, backward, SGD momentum +
@@ -12,7 +12,7 @@ import { median, randomBatch, settle, timeWindows, windowNote, type BenchOptions
  */
 
 const GPU_MODELS: ModelName[] = ['resnet56', 'resnet20', 'vgg16'];
-// tfjs's CPU Conv2DBackpropFilter runs at a few MMAC/s: ResNet-56 or VGG16 take minutes per step.
+// Even with the fast CPU kernels ResNet-20 takes seconds per step; ResNet-56 or VGG16 far longer.
 const CPU_MODELS: ModelName[] = ['tiny', 'resnet20'];
 
 interface Plan extends TimingPlan {
@@ -32,19 +32,12 @@ export function planFor(opts: BenchOptions): Plan {
       warmup: 1,
       windows: 2,
       stepsPerWindow: 1,
-      note: 'cpu backend: tiny and resnet20 at batch 2, two one-step windows by default (its conv backward is too slow for more); not comparable with GPU figures',
+      note: 'cpu backend: tiny and resnet20 at batch 2, two one-step windows by default (pass --batch for more); not comparable with GPU figures',
     };
   } else {
     p = { models: GPU_MODELS, batch: 128, warmup: 5, windows: 5, stepsPerWindow: 10 };
   }
-  return {
-    ...p,
-    models: opts.model ? [opts.model] : p.models,
-    batch: opts.batch ?? p.batch,
-    warmup: opts.warmup ?? p.warmup,
-    windows: opts.windows ?? p.windows,
-    stepsPerWindow: opts.steps ?? p.stepsPerWindow,
-  };
+  return withOverrides(p, opts);
 }
 
 export async function run(opts: BenchOptions): Promise<FigureInput[]> {

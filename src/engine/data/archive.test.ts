@@ -2,21 +2,11 @@ import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { crc32, extractArchive, gunzip, isGzip, isTar, readArchive } from './archive';
 import { gzipDeterministic, writeTar, type TarEntry } from './fixture';
-import { DataError } from './types';
+import { dataError } from './data-error.test-util';
 
 const bytesOf = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const pattern = (n: number, k: number) => Uint8Array.from({ length: n }, (_, i) => (i * k + 3) & 255);
-
-function dataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError');
-}
 
 const ENTRIES: TarEntry[] = [
   { name: 'cifar-10-batches-bin/', bytes: new Uint8Array(0), type: '5' },

@@ -151,7 +151,8 @@ export function gunzip(file: string, bytes: Uint8Array, maxBytes = MAX_UNCOMPRES
   return joinChunks(chunks, total);
 }
 
-function joinChunks(chunks: Uint8Array[], total: number): Uint8Array {
+/** The chunks of a stream as one array (the first chunk itself when there is only one). */
+export function joinChunks(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(total);
   let at = 0;

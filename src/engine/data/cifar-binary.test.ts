@@ -9,7 +9,8 @@ import {
   planarToInterleaved,
   requireMember,
 } from './cifar-binary';
-import { DataError, IMAGE_BYTES } from './types';
+import { IMAGE_BYTES } from './types';
+import { dataError } from './data-error.test-util';
 
 /** Records whose every byte is derived from (record, plane, pixel), so any mix-up shows. */
 function makeRecords(count: number): Uint8Array {
@@ -22,16 +23,6 @@ function makeRecords(count: number): Uint8Array {
     }
   }
   return out;
-}
-
-function dataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError');
 }
 
 describe('parseCifarBatch', () => {

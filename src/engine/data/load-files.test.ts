@@ -7,29 +7,10 @@ import { gzipDeterministic, makeCifarFixtureArchive, makeCifarFixtureFiles, writ
 import { loadFiles } from './load-files';
 import { loadPath } from './load-path';
 import { loadCifarFromUrl, loadFromUrl } from './load-url';
-import { DataError, IMAGE_BYTES } from './types';
+import { dataError, rejectsWithDataError } from './data-error.test-util';
+import { IMAGE_BYTES } from './types';
 
 const bytesOf = (s: string) => new TextEncoder().encode(s);
-
-async function rejectsWithDataError(p: Promise<unknown>): Promise<DataError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError');
-}
-
-function syncDataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError');
-}
 
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
@@ -83,14 +64,14 @@ describe('loadFiles', () => {
 
   it('refuses test data alone, unknown loose names, and archives without CIFAR-10 members', () => {
     const test = makeCifarFixtureFiles({ recordsPerBatch: 2, trainBatches: [] });
-    expect(syncDataError(() => loadFiles(test)).problem).toMatch(/no training data.*only test_batch.bin/);
-    expect(syncDataError(() => loadFiles([{ name: 'cat.bin', bytes: new Uint8Array(3073) }])).file).toBe('cat.bin');
+    expect(dataError(() => loadFiles(test)).problem).toMatch(/no training data.*only test_batch.bin/);
+    expect(dataError(() => loadFiles([{ name: 'cat.bin', bytes: new Uint8Array(3073) }])).file).toBe('cat.bin');
     const other = gzipDeterministic(writeTar([{ name: 'readme.html', bytes: bytesOf('<p>') }]));
-    expect(syncDataError(() => loadFiles([{ name: 'x.tar.gz', bytes: other }])).problem).toMatch(/no CIFAR-10 batch files/);
+    expect(dataError(() => loadFiles([{ name: 'x.tar.gz', bytes: other }])).problem).toMatch(/no CIFAR-10 batch files/);
     const py = gzipDeterministic(writeTar([{ name: 'cifar-10-batches-py/data_batch_1', bytes: bytesOf('pickle') }]));
-    expect(syncDataError(() => loadFiles([{ name: 'cifar-10-python.tar.gz', bytes: py }])).problem).toMatch(/Python \(pickle\) version/);
-    expect(syncDataError(() => loadFiles([{ name: 'x.tar.gz', bytes: bytesOf('<html>') }])).problem).toMatch(/neither gzip nor tar/);
-    expect(syncDataError(() => loadFiles([])).problem).toMatch(/no files/);
+    expect(dataError(() => loadFiles([{ name: 'cifar-10-python.tar.gz', bytes: py }])).problem).toMatch(/Python \(pickle\) version/);
+    expect(dataError(() => loadFiles([{ name: 'x.tar.gz', bytes: bytesOf('<html>') }])).problem).toMatch(/neither gzip nor tar/);
+    expect(dataError(() => loadFiles([])).problem).toMatch(/no files/);
   });
 
   it('reads class names from batches.meta.txt and warns about a malformed one', () => {

@@ -1,3 +1,4 @@
+import { joinChunks } from './archive';
 import { CIFAR10_META_FILE, CIFAR10_RECORDS_PER_FILE, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, CIFAR_RECORD_BYTES } from './cifar-binary';
 import { CifarCollector, type LoadOptions, type LoadResult } from './load-files';
 import { DataError, type Dataset } from './types';
@@ -90,13 +91,7 @@ async function fetchBytes(
     if (signal?.aborted) throw e;
     throw new DataError(url, `the download broke off after ${total} bytes (${e instanceof Error ? e.message : String(e)}).`);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return joinChunks(chunks, total);
 }
 
 /** Fetches and parses the CIFAR-10 shards under `baseUrl`. Any failing shard is a DataError naming its URL. */
