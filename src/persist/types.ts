@@ -1,5 +1,6 @@
 import type { EngineEvent } from '../engine/events';
 import type { ExperimentConfig } from '../engine/experiment';
+import type { TensorRecord } from '../engine/train/checkpoint';
 
 /**
  * The run store's public types. Two implementations share them: IndexedDB (idb-store.ts, used
@@ -55,10 +56,8 @@ export interface NewRun {
 
 export type RunPatch = Partial<Pick<RunRecord, 'name' | 'status' | 'summary' | 'config'>>;
 
-export interface TensorRecord {
-  shape: number[];
-  data: Float32Array;
-}
+/** A tensor as plain data, the engine's own checkpoint format. */
+export type { TensorRecord } from '../engine/train/checkpoint';
 
 /** Everything needed to resume a run where it stopped. Only the latest per run is kept. */
 export interface CheckpointRecord {

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpuData, fallback, type CpuBackend } from './cpu-backend';
 
+interface Conv2DBackpropFilterAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: [number, number, number, number];
+}
+
 /**
  * A faster Conv2DBackpropFilter for tfjs's CPU backend.
  *
@@ -11,14 +19,6 @@ import { cpuData, fallback, type CpuBackend } from './cpu-backend';
  * float64 like the original, and skips zero inputs (after ReLU about half of them are).
  * NCHW inputs are left to the original kernel.
  */
-interface Conv2DBackpropFilterAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
-
 export const conv2DBackpropFilterFast: tf.KernelFunc = (args) => {
   const { inputs, backend, attrs } = args;
   const x = inputs.x as tf.TensorInfo;
