@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './experiment';
 import { installFastCpuKernels } from './kernels/install';
+import { installWebGpuKernels } from './kernels/webgpu/install';
 
 export interface BackendChoice {
   backend: BackendName;
@@ -47,6 +48,7 @@ async function tryBackend(name: BackendName): Promise<string | null> {
     }
     if (name === 'cpu') installFastCpuKernels();
     const ok = await tf.setBackend(name);
+    if (ok && name === 'webgpu') installWebGpuKernels();
     if (!ok) return `tfjs could not initialise ${name}`;
     await tf.ready();
     // A tiny op proves the backend really computes (some WebGL contexts fail only on first use).
