@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { requireWebGpu, type ProgramUniform, type WebGpuBackendInternals } from './backend-internals';
 
 /**
@@ -34,8 +34,6 @@ function pipelineFor(b: WebGpuBackendInternals, shader: RawShader): GPUComputePi
   return p;
 }
 
-/** Flushes like tfjs does after WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches (15 by default). */
-const SUBMIT_BATCH = 15;
 
 export function rawDispatch(shader: RawShader, buffers: tf.TensorInfo[], uniforms: ProgramUniform | null, workgroups: [number, number?, number?]): void {
   const b = requireWebGpu();
@@ -58,7 +56,8 @@ export function rawDispatch(shader: RawShader, buffers: tf.TensorInfo[], uniform
   b.computePassEncoder.setBindGroup(0, bindGroup);
   b.computePassEncoder.dispatchWorkgroups(x, y, z);
   b.dispatchCountInPass++;
-  if (b.dispatchCountInPass >= SUBMIT_BATCH) {
+  // Submit in batches as tfjs's own programs do, so the GPU starts early on long steps.
+  if (b.dispatchCountInPass >= tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')) {
     b.endComputePassEncoder();
     b.submitQueue();
   }
