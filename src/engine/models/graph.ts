@@ -165,9 +165,11 @@ export function bnReluPairs(def: ModelDef): ReadonlySet<string> {
   for (const op of def.ops) {
     for (const input of opInputs(op)) consumers.set(input, [...(consumers.get(input) ?? []), op]);
   }
-  plan = new Set(
-    def.ops.filter((op) => op.kind === 'bn' && op.out !== def.output && consumers.get(op.out)?.length === 1 && consumers.get(op.out)![0].kind === 'relu').map((op) => op.out),
-  );
+  const onlyByRelu = (name: string): boolean => {
+    const users = consumers.get(name) ?? [];
+    return name !== def.output && users.length === 1 && users[0].kind === 'relu';
+  };
+  plan = new Set(def.ops.filter((op) => op.kind === 'bn' && onlyByRelu(op.out)).map((op) => op.out));
   fusionPlans.set(def, plan);
   return plan;
 }

@@ -204,6 +204,8 @@ describe('training steps with fused BN equal stock tfjs', () => {
     const def = buildModelDef('tiny');
     // stem.bn, block.bn1 and head.bn feed only a ReLU; block.bn2 feeds the residual add.
     expect([...bnReluPairs(def)].sort()).toEqual(['block.bn1', 'head.bn', 'stem.bn']);
+    // ResNet-20: the stem's BN and each block's first BN; second BNs and shortcut BNs feed adds.
+    expect([...bnReluPairs(buildModelDef('resnet20'))].sort()).toEqual(['stem.bn', ...['s1', 's2', 's3'].flatMap((s) => [1, 2, 3].map((b) => `${s}b${b}.bn1`))].sort());
     const d = await expectSameTraining(def, false);
     console.log(`tiny training step, batch 2: ${d.stock} dispatches stock, ${d.fused} with fused BN`);
     expect(d.fused).toBeLessThan(d.stock);
