@@ -4,6 +4,7 @@ import type { EngineEvent } from '../../events';
 import { pruneConfigSchema, type PruneConfig } from '../../experiment';
 import { disposeModel, initParams, param, type Model } from '../../models';
 import { familyNormsWithOps } from '../../pruning/decay-ops';
+import { alongAxis, trainedMembers } from '../../pruning/groups';
 import { fakeBatch, harnessStep, microResidualDef } from '../../pruning/harness';
 import { createPruning } from '../../pruning/index';
 import { SgdMomentum } from '../../train/optimizer';
@@ -27,7 +28,28 @@ interface Run {
 
 const STEPS = 8;
 
-async function run(over: Partial<PruneConfig>, fast: boolean): Promise<Run> {
+/**
+ * At step 1, adds factor * w to the gradient of the first pruned channel's whole group: -50
+ * pushes it outwards (SR releases it); +30 at lr 0.05 takes it to about -0.5 w, a smaller
+ * group on the far side of OTOv2's half-space (it crosses, and SR does not release it).
+ */
+function push(model: Model, events: EngineEvent[], factor: number): (g: Record<string, tf.Tensor>) => Record<string, tf.Tensor> {
+  const first = events.find((e): e is Extract<EngineEvent, { type: 'prune' }> => e.type === 'prune')!;
+  const fam = model.def.families.find((f) => f.id === first.family)!;
+  return (g) => {
+    const out = { ...g };
+    tf.tidy(() => {
+      const mask = tf.oneHot(tf.tensor1d([first.channels[0]], 'int32'), fam.channels).reshape([fam.channels]).toFloat() as tf.Tensor1D;
+      for (const m of trainedMembers(model.def, fam)) {
+        const v = param(model, m.param);
+        out[v.name] = tf.keep(tf.add(g[v.name], tf.mul(tf.mul(v, alongAxis(mask, v.rank, m.axis)), factor)));
+      }
+    });
+    return out;
+  };
+}
+
+async function run(over: Partial<PruneConfig>, pushFactor: number | undefined, fast: boolean): Promise<Run> {
   setFastWebGpu(fast);
   const model: Model = initParams(microResidualDef(), 1);
   const cfg = pruneConfigSchema.parse({ startAt: 0, points: 2, every: 3, decaySteps: 4, target: 0.5, telemetryEvery: 1, ...over });
@@ -49,7 +71,7 @@ async function run(over: Partial<PruneConfig>, fast: boolean): Promise<Run> {
         dispatches.push(d.length);
       },
     };
-    await harnessStep(model, counted, opt, s, x, y);
+    await harnessStep(model, counted, opt, s, x, y, 0.05, s === 1 && pushFactor !== undefined ? push(model, events, pushFactor) : undefined);
     const tel = events.filter((e): e is Extract<EngineEvent, { type: 'telemetry' }> => e.type === 'telemetry').at(-1)!;
     expect(tel.step).toBe(s);
     const direct = familyNormsWithOps(model);
@@ -85,15 +107,22 @@ function decisions(events: EngineEvent[]): unknown[] {
 const norms = (events: EngineEvent[]): number[][] => events.flatMap((e) => (e.type === 'telemetry' ? [e.norm] : []));
 
 describe.each([
-  { pruner: 'depgraph', schedule: 'sr', tRate: 0.1, tLen: 0.5 },
-  { pruner: 'otov2', schedule: 'sp' },
-  { pruner: 'otov2', schedule: 'sr', tRate: 0.1, tLen: 0.5 },
-  { pruner: 'gate', schedule: 'sr', tRate: 0.1, tLen: 0.5 },
-] as const)('batched DPM hooks on WebGPU ($pruner + $schedule)', (over) => {
+  // Every family decaying or masked: Q of 13 weights + 13 gradients (4 dispatches), 2 levels
+  // of criteria, the telemetry norms, 13 tensors scaled (2): 9.
+  { over: { pruner: 'depgraph', schedule: 'sr', tRate: 0.5, tLen: 1.5 }, pushFactor: -50, expects: 'a release', most: 9 },
+  // The snapshot products instead of gradients.
+  { over: { pruner: 'otov2', schedule: 'sp' }, pushFactor: 30, expects: 'a half-space crossing', most: 9 },
+  { over: { pruner: 'otov2', schedule: 'sr', tRate: 0.5, tLen: 1.5 }, pushFactor: 30, expects: 'a half-space crossing', most: 11 },
+  // Gate Decorator's pick leaves the stem alone: one level, fewer gradients.
+  { over: { pruner: 'gate', schedule: 'sr', tRate: 0.1, tLen: 0.5 }, pushFactor: undefined, expects: 'decay only', most: 7 },
+] as const)('batched DPM hooks on WebGPU ($over.pruner + $over.schedule, $expects)', ({ over, pushFactor, expects, most }) => {
   it('take the same decisions as the tfjs-op path, with the same norms and weights', async () => {
-    const stock = await run(over, false);
-    const fast = await run(over, true);
-    expect(decisions(stock.events).length).toBeGreaterThan(0);
+    const stock = await run(over, pushFactor, false);
+    const fast = await run(over, pushFactor, true);
+    const seen = decisions(stock.events);
+    if (expects === 'a release') expect(seen.some((d) => (d as unknown[])[0] === 'rectify')).toBe(true);
+    // Removed at step 1, long before n = N = 4.
+    if (expects === 'a half-space crossing') expect(seen).toContainEqual(['removed', 1, expect.any(String), expect.any(Array)]);
     expect(decisions(fast.events)).toEqual(decisions(stock.events));
     const a = norms(fast.events);
     const b = norms(stock.events);
@@ -112,8 +141,8 @@ describe.each([
     // Telemetry norms are derived from Q and the scales: they match the weights' real norms.
     expect(Math.max(...fast.telemetryError)).toBeLessThan(1e-4);
     expect(Math.max(...stock.telemetryError)).toBeLessThan(1e-4);
-    // The hooks' dispatches on a decaying step that needs no re-selection.
-    const quiet = fast.events.filter((e) => e.type === 'prune').map((e) => e.step);
+    // The hooks' dispatches on a decaying step that needs no re-selection (telemetry every step).
+    const quiet = fast.events.filter((e) => e.type === 'prune' || e.type === 'rectify').map((e) => e.step);
     const steps = Array.from({ length: STEPS }, (_v, s) => s).filter((s) => !quiet.includes(s));
     const model = initParams(microResidualDef(), 1);
     const t = dpmTables(model);
@@ -122,8 +151,9 @@ describe.each([
     // to a dispatch, one criteria pass per level, one for the telemetry norms, the scaling.
     expect(t.slots.length).toBe(13);
     expect(t.levels.length).toBe(2);
-    console.log(over, 'fast', fast.dispatches, 'stock', stock.dispatches);
-    for (const s of steps) expect(fast.dispatches[s], `step ${s}`).toBeLessThanOrEqual(15);
-    expect(Math.max(...steps.map((s) => stock.dispatches[s]))).toBeGreaterThan(40);
-  });
+    expect(Math.max(...steps.map((s) => fast.dispatches[s]))).toBe(most);
+    // tfjs ops: several launches per member tensor and quantity.
+    for (const s of steps) expect(stock.dispatches[s], `step ${s}`).toBeGreaterThan(80);
+    // SwiftShader runs 16 training steps here: slow, and slower when the machine is shared.
+  }, 300_000);
 });
