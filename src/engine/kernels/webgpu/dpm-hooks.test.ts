@@ -24,6 +24,8 @@ interface Run {
   dispatches: number[];
   /** Per step: max |telemetry norm - norms recomputed with tfjs ops from the weights|. */
   telemetryError: number[];
+  /** tf.memory().numTensors after each step. */
+  tensors: number[];
 }
 
 const STEPS = 8;
@@ -60,6 +62,7 @@ async function run(over: Partial<PruneConfig>, pushFactor: number | undefined, f
   const device = requireWebGpu().device;
   const dispatches: number[] = [];
   const telemetryError: number[] = [];
+  const tensors: number[] = [];
   for (let s = 0; s < STEPS; s++) {
     // Count only afterUpdate: wrap the hooks so the harness's own step is left out.
     const counted = {
@@ -78,6 +81,7 @@ async function run(over: Partial<PruneConfig>, pushFactor: number | undefined, f
     const d = await direct.data();
     direct.dispose();
     telemetryError.push(Math.max(...tel.norm.map((v, i) => Math.abs(v - d[i]) / (1 + d[i]))));
+    tensors.push(tf.memory().numTensors);
   }
   const weights = new Map<string, Float32Array>();
   for (const p of model.def.params) weights.set(p.name, (await param(model, p.name).data()) as Float32Array);
@@ -85,7 +89,7 @@ async function run(over: Partial<PruneConfig>, pushFactor: number | undefined, f
   opt.dispose();
   tf.dispose([x, y]);
   disposeModel(model);
-  return { events, weights, dispatches, telemetryError };
+  return { events, weights, dispatches, telemetryError, tensors };
 }
 
 /** The decisions: which channels were pruned, released and removed, when. */
@@ -141,6 +145,8 @@ describe.each([
     // Telemetry norms are derived from Q and the scales: they match the weights' real norms.
     expect(Math.max(...fast.telemetryError)).toBeLessThan(1e-4);
     expect(Math.max(...stock.telemetryError)).toBeLessThan(1e-4);
+    // No tensor leaks from the raw outputs, the uploaded state or the scratch (after the last point).
+    expect(fast.tensors.slice(4)).toEqual(new Array(STEPS - 4).fill(fast.tensors[4]));
     // The hooks' dispatches on a decaying step that needs no re-selection (telemetry every step).
     const quiet = fast.events.filter((e) => e.type === 'prune' || e.type === 'rectify').map((e) => e.step);
     const steps = Array.from({ length: STEPS }, (_v, s) => s).filter((s) => !quiet.includes(s));
