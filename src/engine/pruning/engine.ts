@@ -313,6 +313,15 @@ export class PruningEngine implements PruningHooks {
 
   /** Pruner scores and group L2 norms of every family, read back in one batch. */
   private async readScores(grads: Record<string, tf.Tensor>): Promise<{ scores: Float32Array[]; norms: Float32Array[] }> {
+    const fromNorms = this.pruner.scoresFromNorms?.bind(this.pruner);
+    if (fromNorms) {
+      const t = this.familyNorms();
+      const data = (await t.data()) as Float32Array;
+      t.dispose();
+      let off = 0;
+      const norms = this.fams.map((f) => data.slice(off, (off += f.channels)));
+      return { scores: fromNorms(norms), norms };
+    }
     const raw = this.pruner.scoreTensors(grads);
     const norms = this.familyNorms();
     const all = tf.concat([...raw, norms]);
