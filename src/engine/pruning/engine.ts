@@ -242,11 +242,14 @@ export class PruningEngine implements PruningHooks {
 
     const t = applyCriteria(this.st, crit, { step, N: this.N, sr, tRate: this.config.tRate, tLen: this.config.tLen });
     if (t.closest && (!this.closest || t.closest.closeness > this.closest.closeness)) this.closest = t.closest;
-    for (const r of t.rectified) {
-      this.rectifications++;
-      this.emit({ type: 'rectify', step, family: this.fams[r.family].id, channel: r.channel, cRate: r.cRate, cLen: r.cLen, decay: r.decay });
-    }
-    for (const r of t.removed) this.emit({ type: 'removed', step, family: this.fams[r.family].id, channels: r.channels });
+    // Family by family, releases before removals, as the log has always been ordered.
+    this.fams.forEach((fam, f) => {
+      for (const r of t.rectified.filter((x) => x.family === f)) {
+        this.rectifications++;
+        this.emit({ type: 'rectify', step, family: fam.id, channel: r.channel, cRate: r.cRate, cLen: r.cLen, decay: r.decay });
+      }
+      for (const r of t.removed.filter((x) => x.family === f)) this.emit({ type: 'removed', step, family: fam.id, channels: r.channels });
+    });
     if (t.rectified.length > 0) {
       // Keep the stage target: the pruner picks replacements among the channels still in play.
       const stage = this.pointsDone > 0 ? this.plan.targets[this.pointsDone - 1] : 1;
