@@ -94,6 +94,13 @@ export function toLayersModel(model: Model): tf.LayersModel {
       case 'maxpool':
         env.set(op.out, tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name }).apply(get(op.input)) as tf.SymbolicTensor);
         break;
+      case 'affine': {
+        // A 1x1 depthwise conv with a bias is exactly a per-channel affine.
+        const layer = tf.layers.depthwiseConv2d({ kernelSize: 1, useBias: true, name });
+        env.set(op.out, layer.apply(get(op.input)) as tf.SymbolicTensor);
+        pending.push({ layer, weights: [tf.tensor4d(op.scale, [1, 1, op.scale.length, 1]), tf.tensor1d(op.shift)] });
+        break;
+      }
       case 'subsample':
         // A 1x1 average pool with a stride picks x[::s, ::s]: the option-A shortcut.
         env.set(op.out, tf.layers.averagePooling2d({ poolSize: 1, strides: op.stride, padding: 'valid', name }).apply(get(op.input)) as tf.SymbolicTensor);

@@ -29,6 +29,11 @@ export type Op =
   | { kind: 'add'; out: string; a: string; b: string }
   | { kind: 'maxpool'; out: string; input: string }
   | { kind: 'gap'; out: string; input: string }
+  /**
+   * Per-channel x * scale + shift with constants: converts the app's input normalisation to the
+   * one an imported checkpoint was trained with.
+   */
+  | { kind: 'affine'; out: string; input: string; scale: number[]; shift: number[] }
   /** x[:, ::stride, ::stride, :] — the option-A ResNet shortcut's spatial subsampling. */
   | { kind: 'subsample'; out: string; input: string; stride: number }
   /** A partial product of a classifier whose input spans several families has no bias. */
@@ -162,6 +167,8 @@ function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: bo
       const w = param(model, op.weight) as tf.Variable<tf.Rank.R4>;
       return tf.conv2d(get(op.input) as tf.Tensor4D, w, op.stride, op.pad === 'torch' ? (w.shape[0] - 1) / 2 : 'same');
     }
+    case 'affine':
+      return tf.add(tf.mul(get(op.input), tf.tensor1d(op.scale)), tf.tensor1d(op.shift));
     case 'subsample':
       // A 1x1 average pool with a stride is exactly x[::s, ::s], and unlike stridedSlice it has a gradient.
       return tf.avgPool(get(op.input) as tf.Tensor4D, 1, op.stride, 'valid');
