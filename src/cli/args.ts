@@ -38,6 +38,8 @@ export const FLAG_OPTIONS = {
   'sparse-reg': { type: 'string' },
   'telemetry-every': { type: 'string' },
   align: { type: 'string' },
+  init: { type: 'string' },
+  'input-norm': { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean' },
