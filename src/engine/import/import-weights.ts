@@ -2,7 +2,8 @@ import { CIFAR10_MEAN, CIFAR10_STD } from '../data/batches';
 import { DataError } from '../data/types';
 import type { ModelDef, Op } from '../models/graph';
 import type { TensorRecord } from '../train/checkpoint';
-import { expectedShapes, layoutFor, recognise, type Architecture, type Layout, type ParamSource } from './layouts';
+import { defaultDef, expectedShapes, layoutFor, recognise, type Architecture, type Layout, type ParamSource } from './layouts';
+import { MANIFEST_METADATA_KEY, parseManifest, slimmedDef } from './manifest';
 import { readCheckpoint, type ReadCheckpoint } from './read-checkpoint';
 import type { SourceTensor, StateDict } from './tensors';
 
@@ -122,16 +123,18 @@ export function importCheckpoint(file: string, bytes: Uint8Array, opts: ImportOp
 
 export function importStateDict(file: string, read: ReadCheckpoint, opts: ImportOptions = {}): ImportedModel {
   const { state } = read;
-  const arch = recognise(file, state);
-  const layout = layoutFor(arch);
+  // The app's own exports carry their architecture and kept channels (a slimmed net's widths).
+  const manifest = read.metadata[MANIFEST_METADATA_KEY] ? parseManifest(file, read.metadata[MANIFEST_METADATA_KEY]) : null;
+  const arch = manifest?.arch ?? recognise(file, state);
+  const layout = layoutFor(arch, manifest ? slimmedDef(file, defaultDef(arch), manifest.families) : defaultDef(arch));
   if (opts.expect && !sameNetwork(opts.expect, layout.def.name)) {
     throw new DataError(file, `holds a ${layout.label}, not the requested ${opts.expect}; use --model ${layout.def.name}`);
   }
   const report = compare(layout, state);
   if (!reportIsClean(report)) throw new ImportMismatchError(file, report);
   const weights = convert(file, layout, state);
-  const guess = likelyNormalization(arch);
-  const normalization = opts.normalization ?? normalizationOf(guess.preset);
+  const guess = manifest ? { preset: 'cifar10' as const, because: '' } : likelyNormalization(arch);
+  const normalization = opts.normalization ?? manifest?.normalization ?? normalizationOf(guess.preset);
   return {
     def: withInputNormalization(layout.def, normalization),
     weights,
@@ -139,7 +142,7 @@ export function importStateDict(file: string, read: ReadCheckpoint, opts: Import
     label: layout.label,
     arch,
     normalization,
-    normalizationSource: opts.normalization ? 'given' : `${guess.preset} (guessed: ${guess.because})`,
+    normalizationSource: opts.normalization ? 'given' : manifest ? 'from the export manifest' : `${guess.preset} (guessed: ${guess.because})`,
     checkpoint: { format: read.format, path: read.path, strippedModulePrefix: read.strippedModulePrefix },
   };
 }

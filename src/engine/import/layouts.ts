@@ -65,16 +65,27 @@ export function recognise(file: string, state: StateDict): Architecture {
 
 const BN_KEYS: Record<string, string> = { gamma: 'weight', beta: 'bias', mean: 'running_mean', var: 'running_var' };
 
-export function layoutFor(arch: Architecture): Layout {
+/** The dense network a checkpoint of this architecture holds. */
+export function defaultDef(arch: Architecture): ModelDef {
+  if (arch.kind === 'vgg16') return vgg16({ hidden: arch.hidden, pad: 'torch' });
+  const depth = 6 * arch.blocks + 2;
+  return arch.shortcut === 'A' ? resnetCifarA(`resnet${depth}a`, arch.blocks, arch.width) : resnetCifar(`resnet${depth}`, arch.blocks, arch.width, 'torch');
+}
+
+export function archLabel(arch: Architecture): string {
+  if (arch.kind === 'resnet') return `ResNet-${6 * arch.blocks + 2} (option-${arch.shortcut} shortcuts${arch.width === 16 ? '' : `, width ${arch.width}`})`;
+  return `VGG16-BN (${arch.hidden.length ? `three-layer classifier, hidden ${arch.hidden.join('/')}` : 'one linear classifier'})`;
+}
+
+/**
+ * The key of each of `def`'s parameters. `def` is the architecture's dense network or a slimmed
+ * copy of it (same names, fewer channels): slices are laid out from the actual shapes.
+ */
+export function layoutFor(arch: Architecture, def: ModelDef = defaultDef(arch)): Layout {
   const optional = new Map<string, { foldInto: string }>();
   const ignorable = (k: string) => k.endsWith('.num_batches_tracked');
-  if (arch.kind === 'resnet') {
-    const depth = 6 * arch.blocks + 2;
-    const def = arch.shortcut === 'A' ? resnetCifarA(`resnet${depth}a`, arch.blocks, arch.width) : resnetCifar(`resnet${depth}`, arch.blocks, arch.width, 'torch');
-    const label = `ResNet-${depth} (option-${arch.shortcut} shortcuts${arch.width === 16 ? '' : `, width ${arch.width}`})`;
-    return { arch, def, label, sources: splitSources(def, (p) => resnetKey(arch, p)), optional, ignorable };
-  }
-  const def = vgg16({ hidden: arch.hidden, pad: 'torch' });
+  const label = archLabel(arch);
+  if (arch.kind === 'resnet') return { arch, def, label, sources: splitSources(def, (p) => resnetKey(arch, p)), optional, ignorable };
   const convKeys: string[] = [];
   let n = 0;
   let block = 0;
@@ -100,7 +111,6 @@ export function layoutFor(arch: Architecture): Layout {
     if (m) return `${arch.classifier[heads.indexOf(m[1])]}.${m[2] === 'w' ? 'weight' : 'bias'}`;
     throw new Error(`no PyTorch name for ${p}`);
   };
-  const label = `VGG16-BN (${arch.hidden.length ? `three-layer classifier, hidden ${arch.hidden.join('/')}` : 'one linear classifier'})`;
   return { arch, def, label, sources: splitSources(def, key), optional, ignorable };
 }
 

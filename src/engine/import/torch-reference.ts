@@ -23,6 +23,8 @@ export interface TorchResnetSpec {
   downsample?: 'shortcut' | 'downsample';
   classifier?: 'linear' | 'fc';
   classes?: number;
+  /** Option A of a slimmed network: channels zero-padded [before, after] per stage ("layer2"). */
+  pads?: Record<string, [number, number]>;
 }
 
 export interface TorchVggSpec {
@@ -155,10 +157,10 @@ function bn(x: Fm, s: TorchState, key: string): Fm {
 const relu = (x: Fm): Fm => ({ ...x, d: x.d.map((v) => Math.max(0, v)) });
 const add = (a: Fm, b: Fm): Fm => ({ ...a, d: a.d.map((v, i) => v + b.d[i]) });
 
-function optionA(x: Fm, planes: number): Fm {
+function optionA(x: Fm, padC: number, after: number): Fm {
   const h = Math.ceil(x.h / 2);
   const w = Math.ceil(x.w / 2);
-  const padC = planes / 4;
+  const planes = padC + x.c + after;
   const d = new Float32Array(planes * h * w);
   for (let c = 0; c < x.c; c++) for (let y = 0; y < h; y++) for (let z = 0; z < w; z++) d[((c + padC) * h + y) * w + z] = x.d[(c * x.h + 2 * y) * x.w + 2 * z];
   return { c: planes, h, w, d };
@@ -202,19 +204,18 @@ function toInput(pixels: Uint8Array, mean: number[], std: number[]): Fm {
 
 export function referenceResnet(s: TorchState, spec: TorchResnetSpec, pixels: Uint8Array, mean: number[], std: number[]): Float32Array {
   let x = relu(bn(conv2d(toInput(pixels, mean, std), s.get('conv1.weight')!, 1), s, 'bn1'));
-  let inPlanes = 16;
   [16, 32, 64].forEach((planes, li) => {
     for (let b = 0; b < spec.blocks; b++) {
       const p = `layer${li + 1}.${b}`;
       const stride = li > 0 && b === 0 ? 2 : 1;
       const out = bn(conv2d(relu(bn(conv2d(x, s.get(`${p}.conv1.weight`)!, stride), s, `${p}.bn1`)), s.get(`${p}.conv2.weight`)!, 1), s, `${p}.bn2`);
       let sc = x;
-      if (inPlanes !== planes) {
+      if (stride === 2) {
         const d = spec.downsample ?? 'downsample';
-        sc = spec.shortcut === 'A' ? optionA(x, planes) : bn(conv2d(x, s.get(`${p}.${d}.0.weight`)!, 2), s, `${p}.${d}.1`);
+        const [before, after] = spec.pads?.[`layer${li + 1}`] ?? [planes / 4, planes / 4];
+        sc = spec.shortcut === 'A' ? optionA(x, before, after) : bn(conv2d(x, s.get(`${p}.${d}.0.weight`)!, 2), s, `${p}.${d}.1`);
       }
       x = relu(add(out, sc));
-      inPlanes = planes;
     }
   });
   return linear(avgPool(x), s, spec.classifier ?? 'linear');
