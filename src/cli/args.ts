@@ -40,6 +40,7 @@ export const FLAG_OPTIONS = {
   align: { type: 'string' },
   init: { type: 'string' },
   'input-norm': { type: 'string' },
+  'export-safetensors': { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean' },

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CIFAR10_TEST_FILE, parseCifarBatch } from '../engine/data/cifar-binary';
@@ -6,9 +6,11 @@ import { loadPath } from '../engine/data/load-path';
 import { syntheticDataset } from '../engine/data/synthetic';
 import type { ImageSplit } from '../engine/data/types';
 import type { ExperimentConfig } from '../engine/experiment';
+import { exportTorch } from '../engine/export/torch-export';
+import type { Architecture } from '../engine/import/layouts';
 import { importStateDict, parseNormalization, type ImportedModel } from '../engine/import/import-weights';
 import { readCheckpointPath } from '../engine/import/read-path';
-import { disposeModel, initParams } from '../engine/models/graph';
+import { disposeModel, initParams, type Model } from '../engine/models/graph';
 import { writeWeights } from '../engine/train/checkpoint';
 import { evaluate } from '../engine/train/evaluate';
 import { UsageError, type Flags } from './args';
@@ -69,6 +71,7 @@ export async function evalCommand(config: ExperimentConfig, flags: Flags, out: O
     writeWeights(model.vars, imported.weights);
     const { acc, loss } = await evaluate(model, test, Math.min(256, config.train.batchSize * 4));
     const seconds = (performance.now() - started) / 1000;
+    if (flags['export-safetensors']) await writeTorchExport(flags['export-safetensors'], model, imported.arch, out);
     out(
       { type: 'summary', model: imported.def.name, label: imported.label, testAcc: acc, testLoss: loss, images: test.count, seconds, backend },
       `${imported.label}: test accuracy ${(acc * 100).toFixed(2)}% (loss ${loss.toFixed(4)}) on ${test.count} images in ${seconds.toFixed(1)} s on ${tf.getBackend()}`,
@@ -97,4 +100,17 @@ async function loadTestSplit(config: ExperimentConfig, flags: Flags): Promise<Im
   const { dataset, summary } = await loadPath(flags.data);
   for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
   return dataset.test;
+}
+
+/**
+ * `--export-safetensors PATH`: the model under PyTorch's key names, and PATH with .json for
+ * the manifest (kept channels, option-A padding, normalisation; docs/import.md rebuilds the
+ * network from the two).
+ */
+export async function writeTorchExport(path: string, model: Model, arch: Architecture | undefined, out: Out): Promise<void> {
+  const { safetensors, manifest } = await exportTorch(model, arch);
+  const json = path.replace(/\.safetensors$/, '') + '.json';
+  await writeFile(path, safetensors);
+  await writeFile(json, `${JSON.stringify(manifest, null, 2)}\n`);
+  out({ type: 'export', path, manifest: json, bytes: safetensors.length }, `exported ${manifest.model} to ${path} (${(safetensors.length / 2 ** 20).toFixed(1)} MB) and ${json}`);
 }

@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeCifarBatch } from '../engine/data/cifar-binary';
 import { createRng } from '../engine/data/rng';
-import { normalizationOf } from '../engine/import/import-weights';
+import { importCheckpoint, normalizationOf } from '../engine/import/import-weights';
 import { writeTorchZip, type PickleValue } from '../engine/import/torch-fixture';
+import { MODELS } from '../engine/models';
 import { referenceResnet, torchResnetState, type TorchState } from '../engine/import/torch-reference';
 
 const cli = (...args: string[]) =>
@@ -54,6 +55,7 @@ describe('cli --init and eval', () => {
     const r = cli(
       'prune', '--init', ckpt, '--dataset', 'synthetic', '--synthetic-size', '100', '--train-limit', '16', '--test-limit', '8',
       '--epochs', '1', '--batch-size', '8', '--schedule', 'abrupt', '--start-at', '0', '--points', '1', '--target', '0.7', '--backend', 'cpu', '--json',
+      '--export-safetensors', join(dir, 'slim.safetensors'),
     );
     expect(r.stderr).not.toMatch(/Error|at .*\.ts:/);
     expect(r.status).toBe(0);
@@ -62,6 +64,13 @@ describe('cli --init and eval', () => {
     const summary = out.at(-1)!;
     expect(summary.type).toBe('summary');
     expect(summary.flopsFraction).toBeLessThanOrEqual(0.7);
+    // The slimmed network, under PyTorch's names, with its manifest; the app reads it back.
+    const manifest = JSON.parse(readFileSync(join(dir, 'slim.json'), 'utf8')) as { families: Record<string, number> };
+    const slim = importCheckpoint('slim.safetensors', new Uint8Array(readFileSync(join(dir, 'slim.safetensors'))));
+    expect(slim.def.name).toBe('resnet20a');
+    expect(Object.fromEntries(slim.def.families.map((f) => [f.id, f.channels]))).toEqual(manifest.families);
+    const channels = (fams: { channels: number }[]) => fams.reduce((a, f) => a + f.channels, 0);
+    expect(channels(slim.def.families)).toBeLessThan(channels(MODELS.resnet20a().families));
   }, 300_000);
 
   it('bad checkpoints exit 2 with the file and the problem, no stack trace', () => {

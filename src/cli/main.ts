@@ -9,7 +9,7 @@ import { buildModelDef } from '../engine/models';
 import { disposeModel } from '../engine/models/graph';
 import { runExperiment } from '../engine/train/run';
 import { configFromFlags, parseFlags, UsageError, type Flags } from './args';
-import { evalCommand, loadInit } from './init-weights';
+import { evalCommand, loadInit, writeTorchExport } from './init-weights';
 import { BackendSetupError, setupNodeBackend } from './node-backend';
 
 const USAGE = `DPM Playground command line: the app's engine, headless.
@@ -27,6 +27,7 @@ Prune:   --pruner none|depgraph|otov2|gate --schedule abrupt|sp|sr --target F --
          --scope global|layer --sparse --sparse-reg R --telemetry-every STEPS --align K
 Weights: --init PATH (PyTorch .pt/.pth/.th or .safetensors: ResNet-20/56 option A or B, VGG16-BN; train, prune, eval)
          --input-norm cifar10|cifar10-kuangliu|imagenet|m1,m2,m3/s1,s2,s3 (the input normalisation it was trained with)
+         --export-safetensors PATH (the final, slimmed model under PyTorch's names, + PATH.json manifest)
 Backend: --backend cpu|webgpu (webgpu: Dawn for Node over a Vulkan driver)
 Output:  --json (one JSON object per line) --verbose (stack traces)`;
 
@@ -82,6 +83,7 @@ function info(flags: Flags, out: Out): number {
 }
 
 async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<number> {
+  if (flags['export-safetensors'] && !flags.init && config.train.model === 'tiny') throw new UsageError('--export-safetensors: the tiny model has no PyTorch counterpart (ResNet-20/56 and VGG16-BN do)');
   const backend = await setupNodeBackend(config.backend);
   const init = flags.init ? await loadInit(flags, out) : undefined;
   const dataset = await loadDataset(config, flags);
@@ -105,7 +107,13 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
     dense: summary.dense,
     slim: summary.slim,
   };
-  if (summary.slimModel) disposeModel(summary.slimModel);
+  if (summary.slimModel) {
+    try {
+      if (flags['export-safetensors']) await writeTorchExport(flags['export-safetensors'], summary.slimModel, init?.arch, out);
+    } finally {
+      disposeModel(summary.slimModel);
+    }
+  }
   out(
     result,
     `test accuracy ${(summary.testAcc * 100).toFixed(2)}%, FLOPs kept ${(summary.flopsFraction * 100).toFixed(1)}%, params kept ${(summary.paramsFraction * 100).toFixed(1)}%, rectifications ${summary.rectifications}${closeness === null ? '' : ` (closest release ${(closeness as number).toFixed(2)} of 1)`}, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s on ${tf.getBackend()}`,
