@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeEvalBatch } from '../data/batches';
 import { dataError } from '../data/data-error.test-util';
 import { createRng } from '../data/rng';
+import { DataError } from '../data/types';
 import { MODELS } from '../models';
 import { disposeModel, forward, initParams, type Model } from '../models/graph';
 import { writeWeights } from '../train/checkpoint';
@@ -158,5 +160,43 @@ describe('recognition and strict loading', () => {
     expect(parseNormalization('imagenet').mean).toEqual([0.485, 0.456, 0.406]);
     expect(() => parseNormalization('0.5,0.5/1,1,1')).toThrow(/m1,m2,m3\/s1,s2,s3/);
     expect(() => parseNormalization('0,0,0/1,0,1')).toThrow(/std > 0/);
+  });
+});
+
+describe('fuzz: damaged state dicts end in a model or a DataError', () => {
+  it('dropped, added, reshaped and NaN-filled keys', () => {
+    const base = torchResnetState({ blocks: 3, shortcut: 'A' }, 8);
+    const keys = [...base.keys()];
+    const mutation = fc.array(
+      fc.oneof(
+        fc.record({ op: fc.constant('drop' as const), at: fc.nat() }),
+        fc.record({ op: fc.constant('reshape' as const), at: fc.nat(), shape: fc.array(fc.integer({ min: 0, max: 70 }), { maxLength: 4 }) }),
+        fc.record({ op: fc.constant('add' as const), name: fc.string({ maxLength: 30 }) }),
+        fc.record({ op: fc.constant('nan' as const), at: fc.nat() }),
+      ),
+      { maxLength: 4 },
+    );
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(mutation, (ms) => {
+        const state = new Map(base);
+        for (const m of ms) {
+          const key = 'at' in m ? keys[m.at % keys.length] : '';
+          if (m.op === 'drop') state.delete(key);
+          else if (m.op === 'add') state.set(m.name, { shape: [1], data: new Float32Array(1) });
+          else if (m.op === 'reshape') state.set(key, { shape: m.shape, data: new Float32Array(m.shape.reduce((a, b) => a * b, 1)) });
+          else if (state.has(key)) state.set(key, { shape: state.get(key)!.shape, data: state.get(key)!.data.map(() => NaN) });
+        }
+        try {
+          importCheckpoint('f.safetensors', writeSafetensors(state));
+          seen.add('model');
+        } catch (e) {
+          if (!(e instanceof DataError)) throw e;
+          seen.add('error');
+        }
+      }),
+      { numRuns: 150, seed: 21 },
+    );
+    expect([...seen].sort()).toEqual(['error', 'model']);
   });
 });

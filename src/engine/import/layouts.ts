@@ -50,6 +50,7 @@ export function recognise(file: string, state: StateDict): Architecture {
     const width = state.get('conv1.weight')!.shape[0];
     const down = [...state.keys()].map((k) => /^layer\d\.\d+\.(shortcut|downsample)\.0\.weight$/.exec(k)).find(Boolean);
     const classifier = has('linear.weight') ? 'linear' : 'fc';
+    if (!Number.isInteger(width) || width < 4 || width % 4 || width > 256) throw new DataError(file, `conv1.weight has ${width} output channels; a CIFAR ResNet has a multiple of 4 (16 in the published ones)`);
     return { kind: 'resnet', blocks, width, shortcut: down ? 'B' : 'A', downsample: down ? down[1] : 'shortcut', classifier };
   }
   const scheme = has('features.0.weight') ? 'features' : has('block0.0.weight') ? 'block' : null;
