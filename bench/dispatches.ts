@@ -39,7 +39,7 @@ type Variant = 'plain' | 'dpm';
 export async function run(opts: BenchOptions): Promise<FigureInput[]> {
   const out = serialMacFigures();
   if (opts.backend !== 'webgpu') return out;
-  const models: ModelName[] = opts.model ? [opts.model] : opts.quick ? ['tiny'] : ['resnet56'];
+  const models: ModelName[] = opts.model ? [opts.model] : opts.quick ? ['tiny'] : GEOMETRY_MODELS;
   const batch = opts.batch ?? 2;
   const warmup = opts.warmup ?? 1;
   const was = fastWebGpu();
