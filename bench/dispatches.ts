@@ -141,7 +141,10 @@ export function convCases(name: ModelName, batch: number): Array<{ conv: string;
     if (op.kind !== 'conv') continue;
     const [k, , inC, outC] = shapes.get(op.weight)!;
     const inSize = hw.get(op.input)!;
-    out.push({ conv: op.out, c: { batch, inH: inSize, inW: inSize, inC, outC, k, stride: op.stride } });
+    // The image needs no gradient, so the first conv runs no input-gradient program; geometry
+    // helpers that know the flag (convGradGeometry) leave that program out.
+    const c = { batch, inH: inSize, inW: inSize, inC, outC, k, stride: op.stride, inputGrad: op.input !== 'input' };
+    out.push({ conv: op.out, c });
   }
   return out;
 }

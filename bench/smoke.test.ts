@@ -144,7 +144,8 @@ describe('dispatches: conv gradient geometry', () => {
     // 55 3x3 convs and the two strided 1x1 projections of option-B shortcuts.
     expect(cases).toHaveLength(def.ops.filter((o) => o.kind === 'conv').length);
     expect(cases).toHaveLength(57);
-    expect(cases[0].c).toEqual({ batch: 128, inH: 32, inW: 32, inC: 3, outC: 16, k: 3, stride: 1 });
+    expect(cases[0].c).toEqual({ batch: 128, inH: 32, inW: 32, inC: 3, outC: 16, k: 3, stride: 1, inputGrad: false });
+    expect(cases.slice(1).every((x) => (x.c as { inputGrad?: boolean }).inputGrad === true)).toBe(true);
     const down = cases.filter((x) => x.c.k === 1);
     expect(down.map((x) => [x.c.inH, x.c.inC, x.c.outC, x.c.stride])).toEqual([
       [32, 16, 32, 2],

