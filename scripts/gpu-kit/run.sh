@@ -177,10 +177,10 @@ fi
 
 if [ "$GPU_OK" = 1 ]; then
   if [ "$MODE" = smoke ]; then
-    bench_step dispatches 60 dispatches --model tiny --batch 2 --warmup 1
-    bench_step train-throughput 40 train-throughput --model tiny --batch 2 --kernels both --warmup 0 --windows 1 --steps 1
-    bench_step dpm-overhead 40 dpm-overhead --model tiny --batch 2 --warmup 1 --steps 1
-    bench_step slim-speedup 40 slim-speedup --model tiny --batch 2 --warmup 0 --windows 1 --steps 1
+    bench_step dispatches 80 dispatches --model tiny --batch 2 --warmup 1
+    bench_step train-throughput 60 train-throughput --model tiny --batch 2 --kernels both --warmup 0 --windows 1 --steps 1
+    bench_step dpm-overhead 50 dpm-overhead --model tiny --batch 2 --warmup 1 --steps 1
+    bench_step slim-speedup 50 slim-speedup --model tiny --batch 2 --warmup 0 --windows 1 --steps 1
   else
     bench_step dispatches 75 dispatches --batch 128
     bench_step train-throughput-resnet56 95 train-throughput --model resnet56 --batch 128 --kernels both --warmup 3 --windows 3 --steps 5
