@@ -46,6 +46,12 @@ export interface SplitKPlan extends GemmDims {
   splits: number;
   /** Reduction length per chunk, a multiple of TK. */
   chunk: number;
+  /**
+   * Invocations summing each output's partials (lanes of one workgroup, combined through
+   * workgroup memory): with hundreds of partials and few outputs (ResNet-56 stage 1: 512
+   * partials of 2,304 weights) one adder per output would leave the GPU nearly idle.
+   */
+  sumLanes: number;
 }
 
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
@@ -65,7 +71,14 @@ export function splitKPlan(d: GemmDims): SplitKPlan {
   // z need longer chunks than MAX_CHUNK.
   splits = Math.min(splits, MAX_WORKGROUPS_PER_DIM);
   const chunk = ceilDiv(ceilDiv(d.R, splits), TK) * TK;
-  return { ...d, tm, tn, tilesM, tilesN, splits: ceilDiv(d.R, chunk), chunk };
+  splits = ceilDiv(d.R, chunk);
+  return { ...d, tm, tn, tilesM, tilesN, splits, chunk, sumLanes: splits >= 64 ? 8 : 1 };
+}
+
+/** The summing program's shape: workgroups, and the adds one invocation does in sequence. */
+export function sumGeometry(p: SplitKPlan): { workgroups: number; serialAdds: number } {
+  const outputsPerWorkgroup = WORKGROUP / p.sumLanes;
+  return { workgroups: ceilDiv(p.M * p.N, outputsPerWorkgroup), serialAdds: ceilDiv(p.splits, p.sumLanes) + (p.sumLanes > 1 ? p.sumLanes : 0) };
 }
 
 /** Whether the dispatch fits WebGPU's per-dimension workgroup limit. */

@@ -23,6 +23,7 @@ interface Case {
 // slimming, batch 1 and an odd batch, and reductions long enough to be split.
 const CASES: Case[] = [
   { name: 'first conv, 3 input channels', batch: 1, size: 8, inC: 3, outC: 16, k: 3, stride: 1 },
+  { name: 'first conv at 32x32: 64 partials, summed in lanes', batch: 4, size: 32, inC: 3, outC: 8, k: 3, stride: 1 },
   { name: '3x3 s1, slimmed 13 -> 7, odd batch', batch: 3, size: 6, inC: 13, outC: 7, k: 3, stride: 1 },
   { name: '3x3 s2, even input (TF pads bottom/right more)', batch: 3, size: 8, inC: 16, outC: 32, k: 3, stride: 2 },
   { name: '3x3 s2, odd input, 5 -> 13', batch: 1, size: 7, inC: 5, outC: 13, k: 3, stride: 2 },
@@ -72,7 +73,7 @@ describe('conv gradients (split-K implicit GEMM) against tfjs 4.22\'s own WebGPU
     // Forward conv, then one or two programs per gradient: the GEMM, and the sum of its
     // partial tiles when the reduction is split.
     const conv = shapeOf(c);
-    const expected = [filterGradDims(conv), inputGradDims(conv)].map((d) => (splitKPlan(d).splits > 1 ? 2 : 1)).reduce((a, b) => a + b);
+    const expected = [filterGradDims(conv), inputGradDims(conv)].reduce((n, d) => n + (splitKPlan(d).splits > 1 ? 2 : 1), 0);
     const gradPrograms = ours.labels.filter((l) => /SplitKConvGradProgram|SumPartialsProgram/.test(l));
     expect(gradPrograms).toHaveLength(expected);
     expect(ours.labels.some((l) => /Conv2DDer/.test(l))).toBe(false);
@@ -85,5 +86,6 @@ describe('conv gradients (split-K implicit GEMM) against tfjs 4.22\'s own WebGPU
     expect(plans.some((p) => p.f > 1)).toBe(true);
     expect(plans.some((p) => p.i === 1)).toBe(true);
     expect(plans.some((p) => p.i > 1)).toBe(true);
+    expect(CASES.some((c) => splitKPlan(filterGradDims(shapeOf(c))).sumLanes > 1)).toBe(true);
   });
 });

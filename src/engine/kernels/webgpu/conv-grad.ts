@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { ProgramUniform, WebGpuBackendInternals } from './backend-internals';
-import { filterGradDims, inputGradDims, planFits, splitKPlan, TK, WORKGROUP, type ConvShape, type SplitKPlan } from './conv-grad-plan';
+import { filterGradDims, inputGradDims, planFits, splitKPlan, sumGeometry, TK, WORKGROUP, type ConvShape, type SplitKPlan } from './conv-grad-plan';
 import { fastWebGpu, stockWebGpuFallback } from './install';
 
 /**
@@ -174,30 +174,52 @@ export class SplitKConvGradProgram implements WebGPUProgram {
   }
 }
 
-/** Sums the split-K partial slabs: out[i] = sum over s of partial[s][i]. */
+/**
+ * Sums the split-K partial slabs: out[i] = sum over s of partial[s][i]. `lanes` invocations
+ * share each output, each summing every lanes-th slab, then one adds their results.
+ */
 export class SumPartialsProgram implements WebGPUProgram {
   variableNames = ['partial'];
   outputShape: number[];
-  shaderKey = 'dpmConvGradSumPartials';
+  shaderKey: string;
   dispatchLayout: WebGPUProgram['dispatchLayout'];
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   size = true;
   uniforms = 'splits : i32,';
 
-  constructor(outputShape: number[]) {
+  constructor(
+    outputShape: number[],
+    private readonly lanes: number,
+    workgroups: number,
+  ) {
     this.outputShape = outputShape;
     this.dispatchLayout = { x: outputShape.map((_v, i) => i) };
-    this.dispatch = [Math.ceil(tf.util.sizeFromShape(outputShape) / WORKGROUP), 1, 1];
+    this.dispatch = [workgroups, 1, 1];
+    this.shaderKey = `dpmConvGradSumPartials_${lanes}`;
   }
 
   getUserCode(): string {
+    const per = WORKGROUP / this.lanes;
+    // The flat index tfjs passes is workgroup * 64 + local index, also when it reshapes a
+    // dispatch past 65,535 workgroups into two dimensions.
     return `
+    var<workgroup> laneSums: array<f32, ${WORKGROUP}>;
+
     fn main(index : i32) {
-      if (index < uniforms.size) {
-        var s = 0.0;
-        for (var k = 0; k < uniforms.splits; k++) { s = s + partial[k * uniforms.size + index]; }
-        setOutputAtIndex(index, s);
+      let t = index % ${WORKGROUP};
+      let o = (index / ${WORKGROUP}) * ${per} + t % ${per};
+      let lane = t / ${per};
+      var s = 0.0;
+      if (o < uniforms.size) {
+        for (var k = lane; k < uniforms.splits; k += ${this.lanes}) { s = s + partial[k * uniforms.size + o]; }
+      }
+      laneSums[t] = s;
+      workgroupBarrier();
+      if (lane == 0 && o < uniforms.size) {
+        var total = 0.0;
+        for (var l = 0; l < ${this.lanes}; l++) { total = total + laneSums[l * ${per} + t]; }
+        setOutputAtIndex(o, total);
       }
     }`;
   }
@@ -252,7 +274,7 @@ function runSplitK(backend: WebGpuBackendInternals & tf.KernelBackend, kind: Kin
   const uniforms = gemmUniforms(plan, info);
   if (plan.splits === 1) return backend.runWebGPUProgram(new SplitKConvGradProgram(kind, plan, outShape), inputs, 'float32', uniforms);
   const partial = backend.runWebGPUProgram(new SplitKConvGradProgram(kind, plan, [plan.splits, plan.M * plan.N]), inputs, 'float32', uniforms);
-  const out = backend.runWebGPUProgram(new SumPartialsProgram(outShape), [partial], 'float32', [{ type: 'int32', data: [plan.splits] }]);
+  const out = backend.runWebGPUProgram(new SumPartialsProgram(outShape, plan.sumLanes, sumGeometry(plan).workgroups), [partial], 'float32', [{ type: 'int32', data: [plan.splits] }]);
   backend.disposeData(partial.dataId);
   return out;
 }
