@@ -72,7 +72,14 @@ export function splitKPlan(d: GemmDims): SplitKPlan {
   splits = Math.min(splits, MAX_WORKGROUPS_PER_DIM);
   const chunk = ceilDiv(ceilDiv(d.R, splits), TK) * TK;
   splits = ceilDiv(d.R, chunk);
-  return { ...d, tm, tn, tilesM, tilesN, splits, chunk, sumLanes: splits >= 64 ? 8 : 1 };
+  return { ...d, tm, tn, tilesM, tilesN, splits, chunk, sumLanes: sumLanesFor(splits) };
+}
+
+/** About 16 partials per lane, 1 to 64 lanes (a power of 2, so lanes tile a workgroup). */
+function sumLanesFor(splits: number): number {
+  let lanes = 1;
+  while (lanes < WORKGROUP && splits >= lanes * 32) lanes *= 2;
+  return lanes;
 }
 
 /** The summing program's shape: workgroups, and the adds one invocation does in sequence. */
