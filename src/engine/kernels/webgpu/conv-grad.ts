@@ -26,53 +26,7 @@ import { fastWebGpu, stockWebGpuFallback } from './install';
 
 type Kind = 'filter' | 'input';
 
-/** WGSL for A[m, r], B[r, n] and the element order each is staged in (coalesced reads). */
-const OPERANDS: Record<Kind, { inputs: [string, string]; readA: string; readB: string; aRFastest: boolean; bRFastest: boolean }> = {
-  // A: x patches, m = (kh, kw, ci), r = (b, oy, ox); ci is contiguous in x, so m runs fastest.
-  // B: dy[r, n], contiguous in n.
-  filter: {
-    inputs: ['x', 'dy'],
-    readA: `
-      let ci = m % uniforms.inC;
-      let kw = (m / uniforms.inC) % uniforms.kW;
-      let kh = m / (uniforms.inC * uniforms.kW);
-      let ox = r % uniforms.outW;
-      let oy = (r / uniforms.outW) % uniforms.outH;
-      let b = r / (uniforms.outW * uniforms.outH);
-      let iy = oy * uniforms.strideH + kh - uniforms.padT;
-      let ix = ox * uniforms.strideW + kw - uniforms.padL;
-      if (iy < 0 || iy >= uniforms.inH || ix < 0 || ix >= uniforms.inW) { return 0.0; }
-      return x[((b * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + ci];`,
-    readB: `return dy[r * uniforms.outC + n];`,
-    aRFastest: false,
-    bRFastest: false,
-  },
-  // A: dy gathered through the stride, m = (b, iy, ix), r = (kh, kw, co); co is contiguous.
-  // B: W[kh, kw, n, co], contiguous in co: both stage with r fastest.
-  input: {
-    inputs: ['dy', 'W'],
-    readA: `
-      let ix = m % uniforms.inW;
-      let iy = (m / uniforms.inW) % uniforms.inH;
-      let b = m / (uniforms.inW * uniforms.inH);
-      let co = r % uniforms.outC;
-      let kw = (r / uniforms.outC) % uniforms.kW;
-      let kh = r / (uniforms.outC * uniforms.kW);
-      let ty = iy + uniforms.padT - kh;
-      let tx = ix + uniforms.padL - kw;
-      if (ty < 0 || tx < 0 || ty % uniforms.strideH != 0 || tx % uniforms.strideW != 0) { return 0.0; }
-      let oy = ty / uniforms.strideH;
-      let ox = tx / uniforms.strideW;
-      if (oy >= uniforms.outH || ox >= uniforms.outW) { return 0.0; }
-      return dy[((b * uniforms.outH + oy) * uniforms.outW + ox) * uniforms.outC + co];`,
-    readB: `
-      let co = r % uniforms.outC;
-      let khw = r / uniforms.outC;
-      return W[(khw * uniforms.inC + n) * uniforms.outC + co];`,
-    aRFastest: true,
-    bRFastest: true,
-  },
-};
+const INPUTS: Record<Kind, [string, string]> = { filter: ['x', 'dy'], input: ['dy', 'W'] };
 
 const GEMM_UNIFORMS =
   'M : i32, N : i32, R : i32, chunk : i32, steps : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, outC : i32, kW : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,';
@@ -82,22 +36,118 @@ function tiledLayout(rank: number): WebGPUProgram['dispatchLayout'] {
   return { x: [rank - 1], y: Array.from({ length: rank - 1 }, (_v, i) => i) };
 }
 
-/** Stages `count` elements of a TK x `tile` slice; `rFastest` picks which index is contiguous. */
-function stageLoop(store: string, read: string, tile: number, rFastest: boolean, isA: boolean): string {
-  const per = (TK * tile) / WORKGROUP;
-  const kk = rFastest ? `e % ${TK}` : `e / ${tile}`;
-  const mm = rFastest ? `e / ${TK}` : `e % ${tile}`;
-  const [outer, limit] = isA ? ['m0', 'uniforms.M'] : ['n0', 'uniforms.N'];
-  const args = isA ? `${outer} + mm, k0 + kk` : `k0 + kk, ${outer} + mm`;
-  return `
-      for (var i = 0; i < ${per}; i++) {
-        let e = t + i * ${WORKGROUP};
-        let kk = ${kk};
-        let mm = ${mm};
-        var v = 0.0;
-        if (k0 + kk < r1 && ${outer} + mm < ${limit}) { v = ${read}(${args}); }
-        ${store}[kk * ${tile} + mm] = v;
-      }`;
+/**
+ * WGSL that stages one TK-deep slice of A (As[kk * tm + mm]) and B (Bs[kk * tn + nn]) per
+ * step: `prologue` runs once before the reduction loop, `stage` once per step with k0 (the
+ * slice's first reduction index) and r1 (the chunk's end). Integer division is the costly
+ * part of an implicit GEMM's gather on a GPU, so each invocation keeps its elements' fixed
+ * coordinates from the prologue and divides only what changes per step.
+ */
+interface Staging {
+  prologue: string;
+  stage: string;
+}
+
+/**
+ * Filter gradient. A[m, r] = x at the patch tap m = (kh, kw, ci) of output pixel
+ * r = (b, oy, ox): ci is contiguous in x, so consecutive invocations take consecutive m, and
+ * each invocation keeps one m (hoisted) and walks its r's by carrying (b, oy, ox) forward.
+ * B[r, n] = dy[r, n], contiguous in n.
+ */
+function filterStaging(tm: number, tn: number): Staging {
+  const aStep = WORKGROUP / tm;
+  const bStep = WORKGROUP / tn;
+  return {
+    prologue: `
+      let aCol = t % ${tm};
+      let mA = m0 + aCol;
+      let aRow = mA < uniforms.M;
+      let ci = mA % uniforms.inC;
+      let kwA = (mA / uniforms.inC) % uniforms.kW;
+      let khA = mA / (uniforms.inC * uniforms.kW);
+      let aK = t / ${tm};
+      let bCol = t % ${tn};
+      let nB = n0 + bCol;
+      let bK = t / ${tn};`,
+    stage: `
+        var rA = k0 + aK;
+        var ox = rA % uniforms.outW;
+        var oy = (rA / uniforms.outW) % uniforms.outH;
+        var bA = rA / (uniforms.outW * uniforms.outH);
+        for (var i = 0; i < ${TK / aStep}; i++) {
+          var v = 0.0;
+          let iy = oy * uniforms.strideH + khA - uniforms.padT;
+          let ix = ox * uniforms.strideW + kwA - uniforms.padL;
+          if (aRow && rA < r1 && iy >= 0 && iy < uniforms.inH && ix >= 0 && ix < uniforms.inW) {
+            v = x[((bA * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + ci];
+          }
+          As[(aK + i * ${aStep}) * ${tm} + aCol] = v;
+          rA += ${aStep};
+          ox += ${aStep};
+          while (ox >= uniforms.outW) { ox -= uniforms.outW; oy += 1; }
+          while (oy >= uniforms.outH) { oy -= uniforms.outH; bA += 1; }
+        }
+        for (var i = 0; i < ${TK / bStep}; i++) {
+          let kk = bK + i * ${bStep};
+          let rB = k0 + kk;
+          var v = 0.0;
+          if (nB < uniforms.N && rB < r1) { v = dy[rB * uniforms.outC + nB]; }
+          Bs[kk * ${tn} + bCol] = v;
+        }`,
+  };
+}
+
+/**
+ * Input gradient. A[m, r] = dy at the output pixel that tap r = (kh, kw, co) of input pixel
+ * m = (b, iy, ix) comes from, if any; B[r, n] = W[kh, kw, n, co]. co is contiguous in both,
+ * so consecutive invocations take consecutive r: each invocation has one r per step (divided
+ * once) and fixed m's, decomposed in the prologue. The strides are compile-time constants,
+ * so the divisibility test compiles to shifts.
+ */
+function inputStaging(tm: number, tn: number, strideH: number, strideW: number): Staging {
+  const mStep = WORKGROUP / TK;
+  const perA = tm / mStep;
+  return {
+    prologue: `
+      let kR = t % ${TK};
+      let mSub = t / ${TK};
+      var mB : array<i32, ${perA}>;
+      var mIy : array<i32, ${perA}>;
+      var mIx : array<i32, ${perA}>;
+      for (var i = 0; i < ${perA}; i++) {
+        let m = m0 + mSub + i * ${mStep};
+        mIx[i] = m % uniforms.inW;
+        // Rows past M get a row no tap reaches, so they stage zeros.
+        mIy[i] = select(-1073741824, (m / uniforms.inW) % uniforms.inH, m < uniforms.M);
+        mB[i] = m / (uniforms.inW * uniforms.inH);
+      }`,
+    stage: `
+        let r = k0 + kR;
+        let rOk = r < r1;
+        let co = r % uniforms.outC;
+        let khw = r / uniforms.outC;
+        let kw = khw % uniforms.kW;
+        let kh = khw / uniforms.kW;
+        for (var i = 0; i < ${perA}; i++) {
+          var v = 0.0;
+          let py = mIy[i] + uniforms.padT - kh;
+          let px = mIx[i] + uniforms.padL - kw;
+          if (rOk && py >= 0 && px >= 0) {
+            let oy = py / ${strideH};
+            let ox = px / ${strideW};
+            if (oy * ${strideH} == py && ox * ${strideW} == px && oy < uniforms.outH && ox < uniforms.outW) {
+              v = dy[((mB[i] * uniforms.outH + oy) * uniforms.outW + ox) * uniforms.outC + co];
+            }
+          }
+          As[kR * ${tm} + mSub + i * ${mStep}] = v;
+        }
+        for (var i = 0; i < ${tn / mStep}; i++) {
+          let n = n0 + mSub + i * ${mStep};
+          var v = 0.0;
+          if (rOk && n < uniforms.N) { v = W[(khw * uniforms.inC + n) * uniforms.outC + co]; }
+          Bs[kR * ${tn} + mSub + i * ${mStep}] = v;
+        }`,
+  };
 }
 
 export class SplitKConvGradProgram implements WebGPUProgram {
@@ -109,30 +159,28 @@ export class SplitKConvGradProgram implements WebGPUProgram {
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   uniforms = GEMM_UNIFORMS;
 
+  private readonly staging: Staging;
+
   constructor(
-    private readonly kind: Kind,
+    kind: Kind,
     private readonly plan: SplitKPlan,
+    strides: [number, number],
     outputShape: number[],
   ) {
-    this.variableNames = [...OPERANDS[kind].inputs];
+    this.variableNames = [...INPUTS[kind]];
     this.outputShape = outputShape;
     this.dispatchLayout = tiledLayout(outputShape.length);
     this.dispatch = [plan.tilesM, plan.tilesN, plan.splits];
-    this.shaderKey = `dpmConvGrad_${kind}_${plan.tm}x${plan.tn}`;
+    this.staging = kind === 'filter' ? filterStaging(plan.tm, plan.tn) : inputStaging(plan.tm, plan.tn, strides[0], strides[1]);
+    this.shaderKey = kind === 'filter' ? `dpmConvGrad_filter_${plan.tm}x${plan.tn}` : `dpmConvGrad_input_${plan.tm}x${plan.tn}_s${strides[0]}x${strides[1]}`;
   }
 
   getUserCode(): string {
     const { tm, tn } = this.plan;
-    const op = OPERANDS[this.kind];
     const cols = tn / 4;
     return `
     var<workgroup> As: array<f32, ${TK * tm}>;
     var<workgroup> Bs: array<f32, ${TK * tn}>;
-
-    fn readA(m : i32, r : i32) -> f32 {${op.readA}
-    }
-    fn readB(r : i32, n : i32) -> f32 {${op.readB}
-    }
 
     fn main() {
       let t = i32(localIndex);
@@ -142,12 +190,11 @@ export class SplitKConvGradProgram implements WebGPUProgram {
       let r1 = min(rStart + uniforms.chunk, uniforms.R);
       let tx = t % ${cols};
       let ty = t / ${cols};
-      var acc : array<vec4<f32>, 4>;
+      var acc : array<vec4<f32>, 4>;${this.staging.prologue}
       // The trip count is a uniform, so every barrier is in uniform control flow.
       for (var step = 0; step < uniforms.steps; step++) {
         let k0 = rStart + step * ${TK};
-        ${stageLoop('As', 'readA', tm, op.aRFastest, true)}
-        ${stageLoop('Bs', 'readB', tn, op.bRFastest, false)}
+        ${this.staging.stage}
         workgroupBarrier();
         for (var kk = 0; kk < ${TK}; kk++) {
           let a = vec4<f32>(As[kk * ${tm} + ty * 4], As[kk * ${tm} + ty * 4 + 1], As[kk * ${tm} + ty * 4 + 2], As[kk * ${tm} + ty * 4 + 3]);
@@ -272,8 +319,9 @@ function gemmUniforms(plan: SplitKPlan, info: tf.backend_util.Conv2DInfo): Progr
 /** One GEMM dispatch, plus the summing one when the reduction is split. */
 function runSplitK(backend: WebGpuBackendInternals & tf.KernelBackend, kind: Kind, plan: SplitKPlan, info: tf.backend_util.Conv2DInfo, inputs: [tf.TensorInfo, tf.TensorInfo], outShape: number[]): tf.TensorInfo {
   const uniforms = gemmUniforms(plan, info);
-  if (plan.splits === 1) return backend.runWebGPUProgram(new SplitKConvGradProgram(kind, plan, outShape), inputs, 'float32', uniforms);
-  const partial = backend.runWebGPUProgram(new SplitKConvGradProgram(kind, plan, [plan.splits, plan.M * plan.N]), inputs, 'float32', uniforms);
+  const strides: [number, number] = [info.strideHeight, info.strideWidth];
+  if (plan.splits === 1) return backend.runWebGPUProgram(new SplitKConvGradProgram(kind, plan, strides, outShape), inputs, 'float32', uniforms);
+  const partial = backend.runWebGPUProgram(new SplitKConvGradProgram(kind, plan, strides, [plan.splits, plan.M * plan.N]), inputs, 'float32', uniforms);
   const out = backend.runWebGPUProgram(new SumPartialsProgram(outShape, plan.sumLanes, sumGeometry(plan).workgroups), [partial], 'float32', [{ type: 'int32', data: [plan.splits] }]);
   backend.disposeData(partial.dataId);
   return out;
