@@ -36,9 +36,13 @@ describe('conv gradient geometry at batch 128', () => {
       const input = programs.filter((p) => p.program.startsWith('Conv2DBackpropInput'));
       expect([1, 2]).toContain(filter.length);
       expect(c.inputGrad ? [1, 2] : [0]).toContain(input.length);
-      // An H200 has 132 SMs of up to 2,048 resident invocations; 8,192 or more (64 per SM)
-      // keeps every SM busy, the rest of the latency hiding comes from the 4 x 4 register tile.
-      for (const p of programs) expect(p.invocations, `${c.name} ${p.program}`).toBeGreaterThanOrEqual(8192);
+      // An H200 has 132 SMs of up to 2,048 resident invocations: 8,192 or more (64 per SM)
+      // keep every SM busy while the 4 x 4 register tiles hide latency. The summing programs
+      // are short (at most 64 adds each, memory-bound), so their width matters little.
+      for (const p of programs) {
+        if (p.program.includes('sum of')) expect(p.serialMacs, `${c.name} ${p.program}`).toBeLessThanOrEqual(64);
+        else expect(p.invocations, `${c.name} ${p.program}`).toBeGreaterThanOrEqual(8192);
+      }
     }
   });
 });

@@ -1,5 +1,5 @@
 import type { ModelDef } from '../../models/graph';
-import { filterGradDims, inputGradDims, OUTPUTS_PER_INVOCATION, splitKPlan, sumGeometry, WORKGROUP, type ConvShape, type GemmDims } from './conv-grad-plan';
+import { filterGradDims, gemmSerialMacs, inputGradDims, splitKPlan, sumGeometry, WORKGROUP, type ConvShape, type GemmDims } from './conv-grad-plan';
 
 /**
  * How the conv gradient kernels split their work: per program dispatched, how many
@@ -65,7 +65,7 @@ function convShape(c: ConvGradCase): ConvShape {
 /** One split-K GEMM (conv-grad.ts) and, when its reduction is split, the sum of its partials. */
 function splitKGeometry(name: string, d: GemmDims): ProgramGeometry[] {
   const p = splitKPlan(d);
-  const gemm = { program: `${name} (split-K GEMM)`, invocations: p.tilesM * p.tilesN * p.splits * WORKGROUP, serialMacs: OUTPUTS_PER_INVOCATION * p.chunk };
+  const gemm = { program: `${name} (split-K GEMM)`, invocations: p.tilesM * p.tilesN * p.splits * p.groups * WORKGROUP, serialMacs: gemmSerialMacs(p) };
   if (p.splits === 1) return [gemm];
   // The summing program adds, it does not multiply: its adds are counted as MACs here.
   const sum = sumGeometry(p);

@@ -8,22 +8,21 @@
  * Input gradient: dx[m, n] = sum_r A[m, r] B[r, n] with m = (b, iy, ix), n = ci and
  * r = (kh, kw, co) (A: dy gathered through the stride, B: the filter).
  *
- * Each workgroup of 64 invocations computes a TM x TN output tile over one chunk of the
- * reduction, staging TK-deep slices of A and B in workgroup memory; each invocation holds a
- * 4 x 4 block of the tile, so it does 16 x chunk multiply-adds. The chunk is capped so that
- * this stays within MAX_SERIAL_MACS; when the reduction needs several chunks, each writes a
- * partial tile and a second program sums the partials (S adds per output).
+ * A group of 64 invocations computes a TM x TN output tile over one chunk of the reduction,
+ * staging tk-deep slices of A and B in workgroup memory; each invocation holds a 4 x 4 block
+ * of the tile, so it does 16 x chunk multiply-adds. The chunk is capped so that this stays
+ * within MAX_SERIAL_MACS. A workgroup holds 1, 2 or 4 groups over consecutive chunks, which
+ * add up their tiles in workgroup memory; when the reduction needs more chunks than that,
+ * workgroups along z each write a partial tile and a second program sums the partials.
  */
 
+/** Invocations per group: one group computes one output tile over one reduction chunk. */
 export const WORKGROUP = 64;
-/** Reduction depth staged in workgroup memory per barrier. */
-export const TK = 16;
 /** Outputs one invocation accumulates (a 4 x 4 register block). */
 export const OUTPUTS_PER_INVOCATION = 16;
 export const MAX_SERIAL_MACS = 4096;
-const MAX_CHUNK = MAX_SERIAL_MACS / OUTPUTS_PER_INVOCATION;
-/** Below this many workgroups a large GPU idles; split the reduction further to reach it... */
-const TARGET_WORKGROUPS = 1024;
+/** Below this many invocations a large GPU idles; split the reduction further to reach it... */
+const TARGET_INVOCATIONS = 65536;
 /** ...but not into chunks so short that the partial sums cost more than the MACs. */
 const MIN_CHUNK = 64;
 /** WebGPU's default maxComputeWorkgroupsPerDimension. */
@@ -42,9 +41,17 @@ export interface SplitKPlan extends GemmDims {
   tn: number;
   tilesM: number;
   tilesN: number;
-  /** Reduction chunks: workgroups along z; > 1 means a second, summing program runs. */
+  /**
+   * Groups of 64 invocations per workgroup (1, 2 or 4), each over its own chunk of the
+   * reduction; they add their tiles through workgroup memory at the end. This keeps a
+   * reduction of up to 4 chunks (ResNet-56's input gradients: 144 to 576) in one dispatch.
+   */
+  groups: number;
+  /** Reduction depth staged in workgroup memory per barrier (smaller with 4 groups, to fit 16 KiB). */
+  tk: number;
+  /** Workgroups along z, each over groups x chunk; > 1 means a second, summing program runs. */
   splits: number;
-  /** Reduction length per chunk, a multiple of TK. */
+  /** Reduction length per group, a multiple of tk. */
   chunk: number;
   /**
    * Invocations summing each output's partials (lanes of one workgroup, combined through
@@ -61,24 +68,43 @@ function tileFor(N: number): { tm: number; tn: number } {
   return N <= 16 ? { tm: 64, tn: 16 } : { tm: 32, tn: 32 };
 }
 
+/**
+ * The longest chunk within MAX_SERIAL_MACS: 16 multiply-adds per reduction index, plus the
+ * 16 adds group 0 does per other group when the groups combine.
+ */
+function maxChunk(groups: number, tk: number): number {
+  return Math.floor((MAX_SERIAL_MACS / OUTPUTS_PER_INVOCATION - (groups - 1)) / tk) * tk;
+}
+
+/** Serial multiply-adds (and the combining adds) of one GEMM invocation. */
+export function gemmSerialMacs(p: SplitKPlan): number {
+  return OUTPUTS_PER_INVOCATION * (p.chunk + p.groups - 1);
+}
+
 export function splitKPlan(d: GemmDims): SplitKPlan {
   const { tm, tn } = tileFor(d.N);
   const tilesM = ceilDiv(d.M, tm);
   const tilesN = ceilDiv(d.N, tn);
-  let splits = ceilDiv(d.R, MAX_CHUNK);
-  while (tilesM * tilesN * splits < TARGET_WORKGROUPS && ceilDiv(d.R, splits * 2) >= MIN_CHUNK) splits *= 2;
-  // Only for reductions far beyond any CIFAR model at batch 128 (R > 16.7 M) would the cap on
-  // z need longer chunks than MAX_CHUNK.
+  // The fewest groups that cover the reduction in one workgroup, else 4.
+  const tkFor = (g: number) => (g > 2 ? 8 : 16);
+  const groups = [1, 2, 4].find((g) => g * maxChunk(g, tkFor(g)) >= d.R) ?? 4;
+  const tk = tkFor(groups);
+  const perWorkgroup = groups * maxChunk(groups, tk);
+  let splits = ceilDiv(d.R, perWorkgroup);
+  const invocations = (n: number) => tilesM * tilesN * n * groups * WORKGROUP;
+  while (invocations(splits) < TARGET_INVOCATIONS && ceilDiv(d.R, splits * 2 * groups) >= MIN_CHUNK) splits *= 2;
+  // Only for reductions far beyond any CIFAR model at batch 128 (R > 64 M) would the cap on z
+  // need longer chunks than maxChunk.
   splits = Math.min(splits, MAX_WORKGROUPS_PER_DIM);
-  const chunk = ceilDiv(ceilDiv(d.R, splits), TK) * TK;
-  splits = ceilDiv(d.R, chunk);
-  return { ...d, tm, tn, tilesM, tilesN, splits, chunk, sumLanes: sumLanesFor(splits) };
+  const chunk = ceilDiv(ceilDiv(d.R, splits * groups), tk) * tk;
+  splits = ceilDiv(d.R, chunk * groups);
+  return { ...d, tm, tn, tilesM, tilesN, groups, tk, splits, chunk, sumLanes: sumLanesFor(splits) };
 }
 
-/** About 16 partials per lane, 1 to 64 lanes (a power of 2, so lanes tile a workgroup). */
+/** About 8 partials per lane, 1 to 64 lanes (a power of 2, so lanes tile a workgroup). */
 function sumLanesFor(splits: number): number {
   let lanes = 1;
-  while (lanes < WORKGROUP && splits >= lanes * 32) lanes *= 2;
+  while (lanes < WORKGROUP && splits >= lanes * 16) lanes *= 2;
   return lanes;
 }
 

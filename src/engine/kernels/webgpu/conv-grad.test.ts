@@ -26,14 +26,13 @@ interface Case {
 // The shapes the four models produce, small: every kind of conv, odd channel counts from
 // slimming, batch 1 and an odd batch, and reductions long enough to be split.
 const CASES: Case[] = [
-  { name: 'first conv, 3 input channels', batch: 1, size: 8, inC: 3, outC: 16, k: 3, stride: 1 },
-  { name: 'first conv at 32x32: 64 partials, summed in lanes', batch: 4, size: 32, inC: 3, outC: 8, k: 3, stride: 1 },
+  { name: 'first conv (3 input channels) at 32x32: many partials, summed in lanes', batch: 8, size: 32, inC: 3, outC: 8, k: 3, stride: 1 },
   { name: '3x3 s1, slimmed 13 -> 7, odd batch', batch: 3, size: 6, inC: 13, outC: 7, k: 3, stride: 1 },
   { name: '3x3 s2, even input (TF pads bottom/right more)', batch: 3, size: 8, inC: 16, outC: 32, k: 3, stride: 2 },
   { name: '3x3 s2, odd input, 5 -> 13', batch: 1, size: 7, inC: 5, outC: 13, k: 3, stride: 2 },
   { name: '1x1 s2 downsample', batch: 3, size: 8, inC: 16, outC: 32, k: 1, stride: 2 },
   { name: '3x3 s1, split reductions both ways', batch: 3, size: 16, inC: 16, outC: 32, k: 3, stride: 1 },
-  { name: 'VGG-like 64 -> 64, 1 channel slimmed in', batch: 3, size: 4, inC: 1, outC: 64, k: 3, stride: 1 },
+  { name: 'VGG-like 128 wide, 1 channel slimmed in', batch: 3, size: 4, inC: 1, outC: 128, k: 3, stride: 1 },
 ];
 
 function shapeOf(c: Case): ConvShape {
@@ -110,6 +109,8 @@ describe('conv gradients (split-K implicit GEMM) against tfjs 4.22\'s own WebGPU
     expect(plans.some((p) => p.i === 1)).toBe(true);
     expect(plans.some((p) => p.i > 1)).toBe(true);
     expect(CASES.some((c) => splitKPlan(filterGradDims(shapeOf(c))).sumLanes > 1)).toBe(true);
+    const groups = new Set(CASES.flatMap((c) => [filterGradDims(shapeOf(c)), inputGradDims(shapeOf(c))].map((d) => splitKPlan(d).groups)));
+    expect([...groups].sort()).toEqual([1, 2, 4]);
   });
 
   it("falls back to tfjs's kernels for padding other than 'same'", async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { ProgramUniform, WebGpuBackendInternals } from './backend-internals';
-import { filterGradDims, inputGradDims, planFits, splitKPlan, sumGeometry, TK, WORKGROUP, type ConvShape, type SplitKPlan } from './conv-grad-plan';
+import { filterGradDims, inputGradDims, planFits, splitKPlan, sumGeometry, WORKGROUP, type ConvShape, type SplitKPlan } from './conv-grad-plan';
 import { fastWebGpu, stockWebGpuFallback } from './install';
 
 /**
@@ -37,7 +37,7 @@ function tiledLayout(rank: number): WebGPUProgram['dispatchLayout'] {
 }
 
 /**
- * WGSL that stages one TK-deep slice of A (As[kk * tm + mm]) and B (Bs[kk * tn + nn]) per
+ * WGSL that stages one tk-deep slice of A (As[aOff + kk * tm + mm]) and B (Bs[bOff + kk * tn + nn]) per
  * step: `prologue` runs once before the reduction loop, `stage` once per step with k0 (the
  * slice's first reduction index) and r1 (the chunk's end). Integer division is the costly
  * part of an implicit GEMM's gather on a GPU, so each invocation keeps its elements' fixed
@@ -54,7 +54,7 @@ interface Staging {
  * each invocation keeps one m (hoisted) and walks its r's by carrying (b, oy, ox) forward.
  * B[r, n] = dy[r, n], contiguous in n.
  */
-function filterStaging(tm: number, tn: number): Staging {
+function filterStaging(tm: number, tn: number, tk: number): Staging {
   const aStep = WORKGROUP / tm;
   const bStep = WORKGROUP / tn;
   return {
@@ -74,25 +74,25 @@ function filterStaging(tm: number, tn: number): Staging {
         var ox = rA % uniforms.outW;
         var oy = (rA / uniforms.outW) % uniforms.outH;
         var bA = rA / (uniforms.outW * uniforms.outH);
-        for (var i = 0; i < ${TK / aStep}; i++) {
+        for (var i = 0; i < ${tk / aStep}; i++) {
           var v = 0.0;
           let iy = oy * uniforms.strideH + khA - uniforms.padT;
           let ix = ox * uniforms.strideW + kwA - uniforms.padL;
           if (aRow && rA < r1 && iy >= 0 && iy < uniforms.inH && ix >= 0 && ix < uniforms.inW) {
             v = x[((bA * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + ci];
           }
-          As[(aK + i * ${aStep}) * ${tm} + aCol] = v;
+          As[aOff + (aK + i * ${aStep}) * ${tm} + aCol] = v;
           rA += ${aStep};
           ox += ${aStep};
           while (ox >= uniforms.outW) { ox -= uniforms.outW; oy += 1; }
           while (oy >= uniforms.outH) { oy -= uniforms.outH; bA += 1; }
         }
-        for (var i = 0; i < ${TK / bStep}; i++) {
+        for (var i = 0; i < ${tk / bStep}; i++) {
           let kk = bK + i * ${bStep};
           let rB = k0 + kk;
           var v = 0.0;
           if (nB < uniforms.N && rB < r1) { v = dy[rB * uniforms.outC + nB]; }
-          Bs[kk * ${tn} + bCol] = v;
+          Bs[bOff + kk * ${tn} + bCol] = v;
         }`,
   };
 }
@@ -104,13 +104,13 @@ function filterStaging(tm: number, tn: number): Staging {
  * once) and fixed m's, decomposed in the prologue. The strides are compile-time constants,
  * so the divisibility test compiles to shifts.
  */
-function inputStaging(tm: number, tn: number, strideH: number, strideW: number): Staging {
-  const mStep = WORKGROUP / TK;
+function inputStaging(tm: number, tn: number, tk: number, strideH: number, strideW: number): Staging {
+  const mStep = WORKGROUP / tk;
   const perA = tm / mStep;
   return {
     prologue: `
-      let kR = t % ${TK};
-      let mSub = t / ${TK};
+      let kR = t % ${tk};
+      let mSub = t / ${tk};
       var mB : array<i32, ${perA}>;
       var mIy : array<i32, ${perA}>;
       var mIx : array<i32, ${perA}>;
@@ -139,13 +139,13 @@ function inputStaging(tm: number, tn: number, strideH: number, strideW: number):
               v = dy[((mB[i] * uniforms.outH + oy) * uniforms.outW + ox) * uniforms.outC + co];
             }
           }
-          As[kR * ${tm} + mSub + i * ${mStep}] = v;
+          As[aOff + kR * ${tm} + mSub + i * ${mStep}] = v;
         }
         for (var i = 0; i < ${tn / mStep}; i++) {
           let n = n0 + mSub + i * ${mStep};
           var v = 0.0;
           if (rOk && n < uniforms.N) { v = W[(khw * uniforms.inC + n) * uniforms.outC + co]; }
-          Bs[kR * ${tn} + mSub + i * ${mStep}] = v;
+          Bs[bOff + kR * ${tn} + mSub + i * ${mStep}] = v;
         }`,
   };
 }
@@ -156,7 +156,7 @@ export class SplitKConvGradProgram implements WebGPUProgram {
   shaderKey: string;
   dispatchLayout: WebGPUProgram['dispatchLayout'];
   dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  workgroupSize: [number, number, number];
   uniforms = GEMM_UNIFORMS;
 
   private readonly staging: Staging;
@@ -171,46 +171,68 @@ export class SplitKConvGradProgram implements WebGPUProgram {
     this.outputShape = outputShape;
     this.dispatchLayout = tiledLayout(outputShape.length);
     this.dispatch = [plan.tilesM, plan.tilesN, plan.splits];
-    this.staging = kind === 'filter' ? filterStaging(plan.tm, plan.tn) : inputStaging(plan.tm, plan.tn, strides[0], strides[1]);
-    this.shaderKey = kind === 'filter' ? `dpmConvGrad_filter_${plan.tm}x${plan.tn}` : `dpmConvGrad_input_${plan.tm}x${plan.tn}_s${strides[0]}x${strides[1]}`;
+    this.workgroupSize = [WORKGROUP * plan.groups, 1, 1];
+    this.staging = kind === 'filter' ? filterStaging(plan.tm, plan.tn, plan.tk) : inputStaging(plan.tm, plan.tn, plan.tk, strides[0], strides[1]);
+    const variant = `${plan.tm}x${plan.tn}_g${plan.groups}_k${plan.tk}`;
+    this.shaderKey = kind === 'filter' ? `dpmConvGrad_filter_${variant}` : `dpmConvGrad_input_${variant}_s${strides[0]}x${strides[1]}`;
   }
 
   getUserCode(): string {
-    const { tm, tn } = this.plan;
+    const { tm, tn, tk, groups } = this.plan;
     const cols = tn / 4;
+    // Groups 1.. hand their tiles to group 0 through As, which is free once the loop is done.
+    const combine =
+      groups === 1
+        ? ''
+        : `
+      for (var h = 1; h < ${groups}; h++) {
+        workgroupBarrier();
+        if (g == h) {
+          for (var i = 0; i < 4; i++) { for (var j = 0; j < 4; j++) { As[t * 16 + i * 4 + j] = acc[i][j]; } }
+        }
+        workgroupBarrier();
+        if (g == 0) {
+          for (var i = 0; i < 4; i++) {
+            acc[i] = acc[i] + vec4<f32>(As[t * 16 + i * 4], As[t * 16 + i * 4 + 1], As[t * 16 + i * 4 + 2], As[t * 16 + i * 4 + 3]);
+          }
+        }
+      }`;
     return `
-    var<workgroup> As: array<f32, ${TK * tm}>;
-    var<workgroup> Bs: array<f32, ${TK * tn}>;
+    var<workgroup> As: array<f32, ${groups * tk * tm}>;
+    var<workgroup> Bs: array<f32, ${groups * tk * tn}>;
 
     fn main() {
-      let t = i32(localIndex);
+      let t = i32(localIndex) % ${WORKGROUP};
+      let g = i32(localIndex) / ${WORKGROUP};
+      let aOff = g * ${tk * tm};
+      let bOff = g * ${tk * tn};
       let m0 = i32(workgroupId.x) * ${tm};
       let n0 = i32(workgroupId.y) * ${tn};
-      let rStart = i32(workgroupId.z) * uniforms.chunk;
+      let rStart = (i32(workgroupId.z) * ${groups} + g) * uniforms.chunk;
       let r1 = min(rStart + uniforms.chunk, uniforms.R);
       let tx = t % ${cols};
       let ty = t / ${cols};
       var acc : array<vec4<f32>, 4>;${this.staging.prologue}
       // The trip count is a uniform, so every barrier is in uniform control flow.
       for (var step = 0; step < uniforms.steps; step++) {
-        let k0 = rStart + step * ${TK};
+        let k0 = rStart + step * ${tk};
         ${this.staging.stage}
         workgroupBarrier();
-        for (var kk = 0; kk < ${TK}; kk++) {
-          let a = vec4<f32>(As[kk * ${tm} + ty * 4], As[kk * ${tm} + ty * 4 + 1], As[kk * ${tm} + ty * 4 + 2], As[kk * ${tm} + ty * 4 + 3]);
-          let b = vec4<f32>(Bs[kk * ${tn} + tx * 4], Bs[kk * ${tn} + tx * 4 + 1], Bs[kk * ${tn} + tx * 4 + 2], Bs[kk * ${tn} + tx * 4 + 3]);
+        for (var kk = 0; kk < ${tk}; kk++) {
+          let a = vec4<f32>(As[aOff + kk * ${tm} + ty * 4], As[aOff + kk * ${tm} + ty * 4 + 1], As[aOff + kk * ${tm} + ty * 4 + 2], As[aOff + kk * ${tm} + ty * 4 + 3]);
+          let b = vec4<f32>(Bs[bOff + kk * ${tn} + tx * 4], Bs[bOff + kk * ${tn} + tx * 4 + 1], Bs[bOff + kk * ${tn} + tx * 4 + 2], Bs[bOff + kk * ${tn} + tx * 4 + 3]);
           acc[0] = fma(vec4<f32>(a.x), b, acc[0]);
           acc[1] = fma(vec4<f32>(a.y), b, acc[1]);
           acc[2] = fma(vec4<f32>(a.z), b, acc[2]);
           acc[3] = fma(vec4<f32>(a.w), b, acc[3]);
         }
         workgroupBarrier();
-      }
-      // Split z writes its partial tile into slab z (the whole output when there is one split).
+      }${combine}
+      // Workgroup z writes its partial tile into slab z (the whole output when there is one).
       let base = i32(workgroupId.z) * uniforms.M * uniforms.N;
       for (var i = 0; i < 4; i++) {
         let m = m0 + ty * 4 + i;
-        if (m < uniforms.M) {
+        if (g == 0 && m < uniforms.M) {
           for (var j = 0; j < 4; j++) {
             let n = n0 + tx * 4 + j;
             if (n < uniforms.N) { result[base + m * uniforms.N + n] = acc[i][j]; }
@@ -310,7 +332,7 @@ function handledConv(xShape: number[], filterShape: number[], attrs: ConvAttrs, 
 function gemmUniforms(plan: SplitKPlan, info: tf.backend_util.Conv2DInfo): ProgramUniform {
   const i32 = (v: number) => ({ type: 'int32' as const, data: [v] });
   return [
-    plan.M, plan.N, plan.R, plan.chunk, plan.chunk / TK,
+    plan.M, plan.N, plan.R, plan.chunk, plan.chunk / plan.tk,
     info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels, info.filterWidth,
     info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
   ].map(i32);
