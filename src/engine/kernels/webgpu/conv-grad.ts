@@ -11,17 +11,26 @@ import { fastWebGpu, stockWebGpuFallback } from './install';
  *
  * Conv2DBackpropFilter: tfjs 4.22 runs one invocation per filter weight looping over
  * batch x outH x outW (ResNet-56 stage 1 at batch 128: 2,304 invocations of 131,072 serial
- * MACs each, so most of a large GPU idles). Ours: at most 4,096 serial MACs per invocation.
+ * MACs each, so most of a large GPU idles). Ours, at batch 128: at most 4,016 serial MACs per
+ * invocation and 9,216 or more invocations, in 2 dispatches (the GEMM, then the sum of its
+ * partial tiles; 1 where the reduction fits one workgroup).
  *
- * Conv2DBackpropInput: tfjs 4.22 runs its naive direct program (WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE
- * defaults to true): one invocation per input element (8 when channels are multiples of 4),
- * each looping over kH x kW x outC with no reuse through workgroup memory. That is
- * 4,608 MACs per element for VGG16-BN's 512-channel convs (36,864 per invocation in its
- * vec4 form), and its matmul path (flag false) is one tile per workgroup over the same whole
- * reduction. The same tiled, split-K program as the filter gradient bounds both: see
- * conv-geometry.ts for the figures per model. The one cost ours takes on: for a stride-2
- * conv, three of four reduction entries of the input gradient fall between strided outputs
- * and are multiplied as zeros; those are 2 to 4 convs per model.
+ * Conv2DBackpropInput: ours too, chosen on these figures (batch 128, from conv-geometry.ts
+ * and tfjs's dispatch code). tfjs's default, the naive direct program
+ * (WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE = true), gives each invocation 8 input elements (vec4
+ * form) and loops over kH x kW x outC with every operand read from global memory, no reuse
+ * through workgroup memory: 4,608 serial MACs per invocation in ResNet-56's stage 3 and
+ * 36,864 in VGG16-BN's 512-channel convs, where only 32,768 invocations run at 2 x 2. Its
+ * matmul path (flag false) tiles, but each invocation runs the whole reduction for 16
+ * outputs (9,216 serial MACs in ResNet-56's stage 3, 73,728 in VGG16-BN's 512-channel convs)
+ * and at 2 x 2 spatial 7 of 8 rows of its 32-row tiles are padding. Ours: at most 2,352 serial
+ * MACs and 1 dispatch per ResNet-56 input gradient, at most 3,760 and 1 or 2 dispatches for
+ * VGG16-BN. SwiftShader cannot rank them (a CPU: a barrier is a fiber switch and tiling buys
+ * no memory bandwidth); there, at batch 8, the naive program ran 2 to 3 times faster than an
+ * earlier version of ours and the matmul path slowest. The one cost ours takes on: for a
+ * stride-2 conv, three of four input pixels take no tap of a given filter position, and
+ * their zeros are multiplied (ResNet-56's 4 stride-2 convs; VGG16-BN has none). Removing the
+ * Conv2DBackpropInput entry of WEBGPU_KERNELS restores tfjs's, should a GPU measure say so.
  */
 
 type Kind = 'filter' | 'input';
