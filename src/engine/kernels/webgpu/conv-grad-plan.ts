@@ -114,9 +114,13 @@ export function sumGeometry(p: SplitKPlan): { workgroups: number; serialAdds: nu
   return { workgroups: ceilDiv(p.M * p.N, outputsPerWorkgroup), serialAdds: ceilDiv(p.splits, p.sumLanes) + (p.sumLanes > 1 ? p.sumLanes : 0) };
 }
 
-/** Whether the dispatch fits WebGPU's per-dimension workgroup limit. */
-export function planFits(p: SplitKPlan): boolean {
-  return p.tilesM <= MAX_WORKGROUPS_PER_DIM && p.tilesN <= MAX_WORKGROUPS_PER_DIM && p.splits <= MAX_WORKGROUPS_PER_DIM;
+/**
+ * Whether the plan can run: within WebGPU's per-dimension workgroup limit, its partial slabs
+ * within one storage binding (`maxBinding` bytes, the device's limit) and i32 indexing.
+ */
+export function planFits(p: SplitKPlan, maxBinding: number): boolean {
+  const slab = p.splits * p.M * p.N;
+  return p.tilesM <= MAX_WORKGROUPS_PER_DIM && p.tilesN <= MAX_WORKGROUPS_PER_DIM && p.splits <= MAX_WORKGROUPS_PER_DIM && slab < 2 ** 31 && slab * 4 <= maxBinding;
 }
 
 /** The conv as the gradients see it (any padding: it does not change the GEMM sizes). */
