@@ -84,6 +84,7 @@ function expectedPrograms(splits: number): RegExp[] {
 
 describe('conv gradients (split-K implicit GEMM) against tfjs 4.22\'s own WebGPU kernels', () => {
   it.each(CASES)('$name', async (c) => {
+    const dataBefore = tf.engine().backend.numDataIds();
     const out = Math.ceil(c.size / c.stride);
     const x = tf.randomNormal([c.batch, c.size, c.size, c.inC], 0, 1, 'float32', 1) as tf.Tensor4D;
     const w = tf.randomNormal([c.k, c.k, c.inC, c.outC], 0, 0.3, 'float32', 2) as tf.Tensor4D;
@@ -91,6 +92,8 @@ describe('conv gradients (split-K implicit GEMM) against tfjs 4.22\'s own WebGPU
     const stock = await gradients(c, x, w, dy, false);
     const ours = await gradients(c, x, w, dy, true);
     tf.dispose([x, w, dy]);
+    // The partial slabs are released, not leaked.
+    expect(tf.engine().backend.numDataIds()).toBe(dataBefore);
     closeTo(ours.dw, stock.dw);
     closeTo(ours.dx, stock.dx);
     expect(stock.filterPrograms).toEqual(['Conv2DDerFilterProgram']);
