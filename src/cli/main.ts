@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { countCost } from '../engine/cost';
-import { loadPath } from '../engine/data/load-path';
+import { FASHION_MNIST_SYSTEM_DIR } from '../engine/data/fashion-mnist';
+import { loadFashionMnistPath, loadPath } from '../engine/data/load-path';
 import { syntheticDataset } from '../engine/data/synthetic';
 import { DataError, type Dataset } from '../engine/data/types';
 import type { EngineEvent } from '../engine/events';
@@ -17,7 +18,9 @@ const USAGE = `DPM Playground command line: the app's engine, headless.
   npm run cli -- train --model tiny --dataset synthetic --epochs 1 --backend cpu [--json]
   npm run cli -- prune --model tiny --pruner depgraph --schedule sr --target 0.5 [--json]
 
-Data:    --dataset synthetic|cifar10  --data PATH (cifar-10-binary.tar.gz, a folder of .bin files, or one .bin)
+Data:    --dataset synthetic|cifar10|fashion-mnist  --data PATH
+           cifar10: cifar-10-binary.tar.gz, a folder of .bin files, or one .bin
+           fashion-mnist: the folder of its four IDX files, gzipped or not (default ${FASHION_MNIST_SYSTEM_DIR})
          --train-limit N --test-limit N --synthetic-size N --no-augment
 Train:   --epochs --batch-size --lr --momentum --weight-decay --lr-schedule cosine|step|constant --seed
 Prune:   --pruner none|depgraph|otov2|gate --schedule abrupt|sp|sr --target F --target-kind flops|params
@@ -110,6 +113,11 @@ async function loadDataset(config: ExperimentConfig, flags: Flags): Promise<Data
   if (config.data.dataset === 'synthetic') {
     const size = config.data.syntheticSize;
     return syntheticDataset({ seed: config.train.seed, trainSize: size, testSize: Math.max(100, Math.round(size / 5)) });
+  }
+  if (config.data.dataset === 'fashion-mnist') {
+    const { dataset, summary } = await loadFashionMnistPath(flags.data ?? FASHION_MNIST_SYSTEM_DIR);
+    for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
+    return dataset;
   }
   if (!flags.data) throw new UsageError('--dataset cifar10 needs --data PATH (cifar-10-binary.tar.gz, a folder of .bin files, or one .bin file)');
   const { dataset, summary } = await loadPath(flags.data);
