@@ -125,6 +125,8 @@ async function loadDataset(config: ExperimentConfig, flags: Flags): Promise<Data
   return dataset;
 }
 
+const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+
 /** One readable line per event for humans (--json prints the events themselves). */
 function describeEvent(e: EngineEvent): string {
   switch (e.type) {
@@ -144,6 +146,8 @@ function describeEvent(e: EngineEvent): string {
       return `cost   step ${e.step}  FLOPs ${(e.flopsFraction * 100).toFixed(1)}%  params ${(e.paramsFraction * 100).toFixed(1)}%`;
     case 'slim':
       return `slimmed: ${e.before.params} -> ${e.after.params} params, ${e.before.flops} -> ${e.after.flops} MACs, max |diff| ${e.maxAbsDiff.toExponential(2)}`;
+    case 'damage':
+      return `damage step ${e.step} [${e.schedule}]  loss ${e.lossBefore.toFixed(3)}  peak rise ${e.peakRise.toFixed(3)}  recovered ${e.recoverySteps === null ? 'not by the end' : `in ${e.recoverySteps} step(s)`}  acc ${pct(e.accBefore)} -> ${pct(e.accAfter)}`;
     case 'status':
       return `[${e.phase}] ${e.message}`;
     case 'backend':
