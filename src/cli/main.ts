@@ -10,6 +10,7 @@ import { buildModelDef } from '../engine/models';
 import { disposeModel } from '../engine/models/graph';
 import { runExperiment } from '../engine/train/run';
 import { configFromFlags, parseFlags, UsageError, type Flags } from './args';
+import { compareTable, damageFigures, parseSchedules, type CompareRow, type DamageFigures } from './compare';
 import { BackendSetupError, setupNodeBackend } from './node-backend';
 
 const USAGE = `DPM Playground command line: the app's engine, headless.
@@ -17,6 +18,8 @@ const USAGE = `DPM Playground command line: the app's engine, headless.
   npm run cli -- info  --model resnet56 [--json]
   npm run cli -- train --model tiny --dataset synthetic --epochs 1 --backend cpu [--json]
   npm run cli -- prune --model tiny --pruner depgraph --schedule sr --target 0.5 [--json]
+  npm run cli -- compare --schedules abrupt,sp,sr --model tiny --dataset fashion-mnist [--json]
+           (the same config and seed under each schedule; a JSON line per schedule, then a table)
 
 Data:    --dataset synthetic|cifar10|fashion-mnist  --data PATH
            cifar10: cifar-10-binary.tar.gz, a folder of .bin files, or one .bin
@@ -52,8 +55,10 @@ async function main(argv: string[]): Promise<number> {
       case 'train':
       case 'prune':
         return await train(configFromFlags(flags, command), flags, out);
+      case 'compare':
+        return await compare(flags);
       default:
-        throw new UsageError(`unknown command "${command}": use info, train or prune`);
+        throw new UsageError(`unknown command "${command}": use info, train, prune or compare`);
     }
   } catch (e) {
     const known = e instanceof DataError || e instanceof UsageError || e instanceof BackendSetupError;
@@ -82,8 +87,10 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
   const backend = await setupNodeBackend(config.backend);
   const dataset = await loadDataset(config, flags);
   let closeness: number | null = null;
+  const damage: DamageFigures[] = [];
   const emit = (e: EngineEvent) => {
     if (e.type === 'criteria') closeness = Math.max(closeness ?? 0, e.closeness);
+    if (e.type === 'damage') damage.push(damageFigures(e));
     out(e, describeEvent(e));
   };
   emit({ type: 'backend', backend, requested: config.backend });
@@ -96,6 +103,8 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
     rectifications: summary.rectifications,
     /** Self-Rectifying: the highest release closeness reached (1 = released); null without SR. */
     srCloseness: closeness,
+    /** What each pruning point did to training (docs/method.md, "Damage and recovery"). */
+    damage,
     steps: summary.steps,
     seconds: summary.seconds,
     dense: summary.dense,
@@ -106,6 +115,48 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
     result,
     `test accuracy ${(summary.testAcc * 100).toFixed(2)}%, FLOPs kept ${(summary.flopsFraction * 100).toFixed(1)}%, params kept ${(summary.paramsFraction * 100).toFixed(1)}%, rectifications ${summary.rectifications}${closeness === null ? '' : ` (closest release ${(closeness as number).toFixed(2)} of 1)`}, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s on ${tf.getBackend()}`,
   );
+  return 0;
+}
+
+/** Runs the same config and seed under each listed schedule, one after another. */
+async function compare(flags: Flags): Promise<number> {
+  const schedules = parseSchedules(flags.schedules);
+  const base = configFromFlags(flags, 'prune');
+  if (base.prune.pruner === 'none') throw new UsageError('compare: --pruner none prunes nothing; pick depgraph, otov2 or gate');
+  const backend = await setupNodeBackend(base.backend);
+  const dataset = await loadDataset(base, flags);
+  const rows: CompareRow[] = [];
+  for (const schedule of schedules) {
+    const config: ExperimentConfig = { ...base, prune: { ...base.prune, schedule } };
+    process.stderr.write(`compare: ${schedule} (${rows.length + 1} of ${schedules.length})\n`);
+    const damage: DamageFigures[] = [];
+    const summary = await runExperiment(config, {
+      dataset,
+      backend,
+      emit: (e) => {
+        if (e.type === 'damage') damage.push(damageFigures(e));
+        if (flags.verbose) {
+          const line = describeEvent(e);
+          if (line) process.stderr.write(`  ${line}\n`);
+        }
+      },
+    });
+    if (summary.slimModel) disposeModel(summary.slimModel);
+    const row: CompareRow = {
+      type: 'compare',
+      schedule,
+      testAcc: summary.testAcc,
+      flopsFraction: summary.flopsFraction,
+      paramsFraction: summary.paramsFraction,
+      rectifications: summary.rectifications,
+      damage,
+      steps: summary.steps,
+      seconds: summary.seconds,
+    };
+    rows.push(row);
+    process.stdout.write(`${JSON.stringify(row)}\n`);
+  }
+  if (!flags.json) process.stdout.write(`\n${compareTable(rows)}\n`);
   return 0;
 }
 
