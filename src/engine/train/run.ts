@@ -8,7 +8,7 @@ import type { BackendName, ExperimentConfig } from '../experiment';
 import { buildModelDef } from '../models';
 import { disposeModel, initParams, type Model, type ModelDef } from '../models/graph';
 import { createPruning, pointPlan } from '../pruning';
-import { DamageTracker } from './damage';
+import { DAMAGE_DEFAULTS, DamageTracker } from './damage';
 import { finishPruning } from './finish';
 import type { Checkpoint } from './checkpoint';
 import { readWeights, writeWeights } from './checkpoint';
@@ -240,12 +240,13 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
 /** Test images the damage measurement evaluates before and after each pruning point (a fixed prefix of the test split). */
 export const DAMAGE_PROBE_IMAGES = 1000;
 
-/** The run's pruning points (the pruning engine's own plan), from `fromStep` on (a resumed run measures the points ahead). */
+/** The run's pruning points (the pruning engine's own plan), each measured by a DamageTracker. */
 function damageTracker(config: ExperimentConfig, totalSteps: number, fromStep: number): DamageTracker {
   const pc = config.prune;
   const steps = pc.pruner === 'none' ? [] : pointPlan(totalSteps, pc.startAt, pc.points, pc.every, pc.target).steps;
   return new DamageTracker(
-    steps.filter((s) => s >= fromStep).map((step) => ({ step, schedule: pc.schedule, decaySteps: pc.decaySteps })),
+    // A resumed run has no losses before its resume step: only points whose baseline comes after it.
+    steps.filter((s) => fromStep === 0 || s - DAMAGE_DEFAULTS.baselineSteps + 1 >= fromStep).map((step) => ({ step, schedule: pc.schedule, decaySteps: pc.decaySteps })),
     totalSteps - 1,
   );
 }
