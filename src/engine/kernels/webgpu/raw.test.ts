@@ -53,4 +53,14 @@ describe('rawDispatch', () => {
     expect(makeExclusive(v, (x) => tf.add(x, 0))).toBe(false);
     tf.dispose([v, snap]);
   });
+
+  it('a read after an in-place write sees the new values, not tfjs\'s CPU copy from an earlier read', async () => {
+    const v = tf.variable(tf.ones([8]));
+    makeExclusive(v, (x) => tf.mul(x, 1));
+    expect(Array.from(await v.data())).toEqual(new Array(8).fill(1)); // tfjs caches this on the CPU
+    const out = rawOutput([8]);
+    rawDispatch(AXPY, [v, out], [{ type: 'float32', data: [2] }, { type: 'uint32', data: [8] }], [1]);
+    expect(Array.from(await v.data())).toEqual(new Array(8).fill(3));
+    tf.dispose([v, tf.engine().makeTensorFromTensorInfo(out)]);
+  });
 });
