@@ -4,7 +4,8 @@ import { requireWebGpu } from '../src/engine/kernels/webgpu/backend-internals';
 import { countDispatches } from '../src/engine/kernels/webgpu/dispatch-count';
 import { setFastWebGpu } from '../src/engine/kernels/webgpu/install';
 import type { ModelName } from '../src/engine/experiment';
-import { buildModelDef, disposeModel, initParams } from '../src/engine/models';
+import { buildModelDef, disposeModel, initParams, type Model } from '../src/engine/models';
+import { noPruning } from '../src/engine/pruning';
 import type { PruningHooks } from '../src/engine/pruning/types';
 import { SgdMomentum } from '../src/engine/train/optimizer';
 import { trainStep } from '../src/engine/train/step';
@@ -14,16 +15,7 @@ import { trainStep } from '../src/engine/train/step';
  * tiny,resnet20 [batch] [stock|fast]`. Counts depend on the programs, not the device, so
  * SwiftShader counts what a real GPU runs. The first step is warm-up (velocity initialisation).
  */
-const plainHooks: PruningHooks = {
-  beforeUpdate: (_s, g) => g,
-  afterUpdate: async () => {},
-  extraTrainable: () => [],
-  state: () => ({ decay: {} }),
-  restore: () => {},
-  keptChannels: () => new Map(),
-  keptIndices: () => new Map(),
-  dispose: () => {},
-};
+const plainHooks = (model: Model): PruningHooks => noPruning(model);
 
 let issued = 0;
 const dispatchesSoFar = (): number => issued;
@@ -84,7 +76,7 @@ async function main(): Promise<void> {
     const [h, w, c] = def.inputShape;
     const x = tf.randomNormal([batch, h, w, c], 0, 1, 'float32', 3) as tf.Tensor4D;
     const y = tf.tensor1d(Array.from({ length: batch }, (_v, i) => i % def.numClasses), 'int32');
-    const ctx = { model, optimizer, hooks: plainHooks };
+    const ctx = { model, optimizer, hooks: plainHooks(model) };
     const first = await trainStep(ctx, x, y, 0.1, 0);
     await first.loss.data();
     tf.dispose([first.loss, first.correct]);
