@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { bnTrain } from '../kernels/webgpu/batchnorm';
+import { fastWebGpu } from '../kernels/webgpu/install';
 
 /**
  * A model is data: a list of ops over named tensors, the parameters they read, and the
@@ -130,6 +132,7 @@ export function disposeModel(model: Model): void {
 /**
  * Runs the graph. In training mode BatchNorm uses batch statistics and updates its running
  * averages in place (assign is not differentiated, so this is safe inside a gradient tape).
+ * On WebGPU (fastWebGpu) training BN is one fused op, with the ReLU that alone consumes it.
  */
 export function forward(model: Model, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
   return tf.tidy(() => {
@@ -139,14 +142,43 @@ export function forward(model: Model, x: tf.Tensor4D, training: boolean): tf.Ten
       if (!t) throw new Error(`graph ${model.def.name}: tensor ${name} used before it is made`);
       return t;
     };
+    const fusedBn = training && fastWebGpu() ? bnReluPairs(model.def) : NO_FUSION;
     for (const op of model.def.ops) {
-      env.set(op.out, runOp(model, op, get, training));
+      env.set(op.out, runOp(model, op, get, training, fusedBn));
     }
     return get(model.def.output) as tf.Tensor2D;
   });
 }
 
-function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: boolean): tf.Tensor {
+const NO_FUSION: ReadonlySet<string> = new Set();
+const fusionPlans = new WeakMap<ModelDef, ReadonlySet<string>>();
+
+/**
+ * The BN outputs whose only consumer is a ReLU: those BNs apply the ReLU themselves and the
+ * ReLU op passes their output through. (A Gate Decorator gate or a residual add between BN
+ * and ReLU leaves the pair unfused.) Computed once per def.
+ */
+export function bnReluPairs(def: ModelDef): ReadonlySet<string> {
+  let plan = fusionPlans.get(def);
+  if (plan) return plan;
+  const consumers = new Map<string, Op[]>();
+  for (const op of def.ops) {
+    for (const input of opInputs(op)) consumers.set(input, [...(consumers.get(input) ?? []), op]);
+  }
+  const onlyByRelu = (name: string): boolean => {
+    const users = consumers.get(name) ?? [];
+    return name !== def.output && users.length === 1 && users[0].kind === 'relu';
+  };
+  plan = new Set(def.ops.filter((op) => op.kind === 'bn' && onlyByRelu(op.out)).map((op) => op.out));
+  fusionPlans.set(def, plan);
+  return plan;
+}
+
+function opInputs(op: Op): string[] {
+  return op.kind === 'add' ? [op.a, op.b] : [op.input];
+}
+
+function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: boolean, fusedBn: ReadonlySet<string>): tf.Tensor {
   switch (op.kind) {
     case 'conv':
       return tf.conv2d(get(op.input) as tf.Tensor4D, param(model, op.weight) as tf.Variable<tf.Rank.R4>, op.stride, 'same');
@@ -154,6 +186,15 @@ function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: bo
       const input = get(op.input) as tf.Tensor4D;
       const mean = param(model, op.mean);
       const variance = param(model, op.variance);
+      const gamma = param(model, op.gamma);
+      const beta = param(model, op.beta);
+      if (training && fastWebGpu()) {
+        const fused = bnTrain(input, gamma as tf.Tensor1D, beta as tf.Tensor1D, fusedBn.has(op.out), {
+          eps: BN_EPSILON,
+          running: { mean, variance, momentum: BN_MOMENTUM },
+        });
+        return fused.y;
+      }
       let m: tf.Tensor = mean;
       let v: tf.Tensor = variance;
       if (training) {
@@ -166,12 +207,13 @@ function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: bo
         mean.assign(tf.add(tf.mul(mean, 1 - BN_MOMENTUM), tf.mul(m, BN_MOMENTUM)));
         variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
       }
-      return tf.batchNorm(input, m, v, param(model, op.beta), param(model, op.gamma), BN_EPSILON);
+      return tf.batchNorm(input, m, v, beta, gamma, BN_EPSILON);
     }
     case 'gate':
       return tf.mul(get(op.input), param(model, op.gate));
     case 'relu':
-      return tf.relu(get(op.input));
+      // A fused BN already applied this ReLU.
+      return fusedBn.has(op.input) ? get(op.input) : tf.relu(get(op.input));
     case 'add':
       return tf.add(get(op.a), get(op.b));
     case 'maxpool':
