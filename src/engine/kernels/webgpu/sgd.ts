@@ -102,7 +102,7 @@ ${route}
 
 const SHADERS = { 1: shaderFor(1), 2: shaderFor(2) } as const;
 
-/** Workgroups for `n` invocations, folded into y past the per-dimension limit `maxX`. */
+/** Workgroups of 256 for `n` invocations, folded into y past the per-dimension limit `maxX`. */
 export function workgroupGrid(n: number, maxX: number): [number, number] {
   const groups = Math.ceil(n / WORKGROUP);
   if (groups <= maxX) return [groups, 1];
