@@ -9,6 +9,7 @@ import { buildModelDef } from '../engine/models';
 import { disposeModel } from '../engine/models/graph';
 import { runExperiment } from '../engine/train/run';
 import { configFromFlags, parseFlags, UsageError, type Flags } from './args';
+import { evalCommand, loadInit, writeTorchExport } from './init-weights';
 import { BackendSetupError, setupNodeBackend } from './node-backend';
 
 const USAGE = `DPM Playground command line: the app's engine, headless.
@@ -16,6 +17,7 @@ const USAGE = `DPM Playground command line: the app's engine, headless.
   npm run cli -- info  --model resnet56 [--json]
   npm run cli -- train --model tiny --dataset synthetic --epochs 1 --backend cpu [--json]
   npm run cli -- prune --model tiny --pruner depgraph --schedule sr --target 0.5 [--json]
+  npm run cli -- eval  --init resnet56.th [--model resnet56] --dataset cifar10 --data PATH [--json]
 
 Data:    --dataset synthetic|cifar10  --data PATH (cifar-10-binary.tar.gz, a folder of .bin files, or one .bin)
          --train-limit N --test-limit N --synthetic-size N --no-augment
@@ -23,6 +25,9 @@ Train:   --epochs --batch-size --lr --momentum --weight-decay --lr-schedule cosi
 Prune:   --pruner none|depgraph|otov2|gate --schedule abrupt|sp|sr --target F --target-kind flops|params
          --start-at F --points K --every STEPS --decay-steps N --t-rate T --t-len T --norm l1|l2
          --scope global|layer --sparse --sparse-reg R --telemetry-every STEPS --align K
+Weights: --init PATH (PyTorch .pt/.pth/.th or .safetensors: ResNet-20/56 option A or B, VGG16-BN; train, prune, eval)
+         --input-norm cifar10|cifar10-kuangliu|imagenet|m1,m2,m3/s1,s2,s3 (the input normalisation it was trained with)
+         --export-safetensors PATH (the final, slimmed model under PyTorch's names, + PATH.json manifest)
 Backend: --backend cpu|webgpu (webgpu: Dawn for Node over a Vulkan driver)
 Output:  --json (one JSON object per line) --verbose (stack traces)`;
 
@@ -49,8 +54,10 @@ async function main(argv: string[]): Promise<number> {
       case 'train':
       case 'prune':
         return await train(configFromFlags(flags, command), flags, out);
+      case 'eval':
+        return await evalCommand(configFromFlags(flags, 'train'), flags, out);
       default:
-        throw new UsageError(`unknown command "${command}": use info, train or prune`);
+        throw new UsageError(`unknown command "${command}": use info, train, prune or eval`);
     }
   } catch (e) {
     const known = e instanceof DataError || e instanceof UsageError || e instanceof BackendSetupError;
@@ -76,7 +83,9 @@ function info(flags: Flags, out: Out): number {
 }
 
 async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<number> {
+  if (flags['export-safetensors'] && !flags.init && config.train.model === 'tiny') throw new UsageError('--export-safetensors: the tiny model has no PyTorch counterpart (ResNet-20/56 and VGG16-BN do)');
   const backend = await setupNodeBackend(config.backend);
+  const init = flags.init ? await loadInit(flags, out) : undefined;
   const dataset = await loadDataset(config, flags);
   let closeness: number | null = null;
   const emit = (e: EngineEvent) => {
@@ -84,7 +93,7 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
     out(e, describeEvent(e));
   };
   emit({ type: 'backend', backend, requested: config.backend });
-  const summary = await runExperiment(config, { dataset, emit, backend });
+  const summary = await runExperiment(config, { dataset, emit, backend, modelDef: init?.def, initWeights: init?.weights });
   const result = {
     type: 'summary',
     testAcc: summary.testAcc,
@@ -98,7 +107,13 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
     dense: summary.dense,
     slim: summary.slim,
   };
-  if (summary.slimModel) disposeModel(summary.slimModel);
+  if (summary.slimModel) {
+    try {
+      if (flags['export-safetensors']) await writeTorchExport(flags['export-safetensors'], summary.slimModel, init?.arch, out);
+    } finally {
+      disposeModel(summary.slimModel);
+    }
+  }
   out(
     result,
     `test accuracy ${(summary.testAcc * 100).toFixed(2)}%, FLOPs kept ${(summary.flopsFraction * 100).toFixed(1)}%, params kept ${(summary.paramsFraction * 100).toFixed(1)}%, rectifications ${summary.rectifications}${closeness === null ? '' : ` (closest release ${(closeness as number).toFixed(2)} of 1)`}, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s on ${tf.getBackend()}`,

@@ -49,6 +49,7 @@ export function spatialSizes(def: ModelDef): Map<string, number> {
   for (const op of def.ops) {
     switch (op.kind) {
       case 'conv':
+      case 'subsample':
         hw.set(op.out, Math.ceil(hw.get(op.input)! / op.stride));
         break;
       case 'maxpool':

@@ -6,7 +6,8 @@ import { z } from './zod';
  * Bounds are deliberately tight: a config must never be able to ask for gigabytes.
  */
 
-export const MODEL_NAMES = ['tiny', 'resnet20', 'resnet56', 'vgg16'] as const;
+/** resnet20a / resnet56a: option-A (zero-padded, parameter-free) shortcuts, as the original paper. */
+export const MODEL_NAMES = ['tiny', 'resnet20', 'resnet56', 'resnet20a', 'resnet56a', 'vgg16'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export const DATASET_NAMES = ['synthetic', 'cifar10'] as const;

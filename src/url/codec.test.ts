@@ -167,7 +167,7 @@ describe('decode', () => {
     expect(config.prune.target).toBe(0.5);
     expect(config.train.milestones).toEqual([0.5, 0.75]);
     const reasons = Object.fromEntries(ignored.map((i) => [i.key, i.reason]));
-    expect(reasons.m).toMatch(/must be one of tiny, resnet20, resnet56, vgg16/);
+    expect(reasons.m).toMatch(/must be one of tiny, resnet20, resnet56, resnet20a, resnet56a, vgg16/);
     expect(reasons.ep).toMatch(/at most 500.*default \(3\)/);
     expect(reasons.bs).toMatch(/whole number/);
     expect(reasons.aug).toMatch(/not 1 or 0/);

@@ -59,8 +59,10 @@ export function toLayersModel(model: Model): tf.LayersModel {
       case 'conv': {
         const kernel = param(model, op.weight);
         const [k, , , filters] = kernel.shape as number[];
-        const layer = tf.layers.conv2d({ filters, kernelSize: k, strides: op.stride, padding: 'same', useBias: false, name });
-        env.set(op.out, layer.apply(get(op.input)) as tf.SymbolicTensor);
+        const torchPad = op.pad === 'torch' && k > 1;
+        const layer = tf.layers.conv2d({ filters, kernelSize: k, strides: op.stride, padding: torchPad ? 'valid' : 'same', useBias: false, name });
+        const x = torchPad ? (tf.layers.zeroPadding2d({ padding: (k - 1) / 2, name: `${name}_pad` }).apply(get(op.input)) as tf.SymbolicTensor) : get(op.input);
+        env.set(op.out, layer.apply(x) as tf.SymbolicTensor);
         pending.push({ layer, weights: [kernel] });
         break;
       }
@@ -92,14 +94,25 @@ export function toLayersModel(model: Model): tf.LayersModel {
       case 'maxpool':
         env.set(op.out, tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name }).apply(get(op.input)) as tf.SymbolicTensor);
         break;
+      case 'affine': {
+        // A 1x1 depthwise conv with a bias is exactly a per-channel affine.
+        const layer = tf.layers.depthwiseConv2d({ kernelSize: 1, useBias: true, name });
+        env.set(op.out, layer.apply(get(op.input)) as tf.SymbolicTensor);
+        pending.push({ layer, weights: [tf.tensor4d(op.scale, [1, 1, op.scale.length, 1]), tf.tensor1d(op.shift)] });
+        break;
+      }
+      case 'subsample':
+        // A 1x1 average pool with a stride picks x[::s, ::s]: the option-A shortcut.
+        env.set(op.out, tf.layers.averagePooling2d({ poolSize: 1, strides: op.stride, padding: 'valid', name }).apply(get(op.input)) as tf.SymbolicTensor);
+        break;
       case 'gap':
         env.set(op.out, tf.layers.globalAveragePooling2d({ name }).apply(get(op.input)) as tf.SymbolicTensor);
         break;
       case 'dense': {
         const kernel = param(model, op.weight);
-        const layer = tf.layers.dense({ units: (kernel.shape as number[])[1], useBias: true, name });
+        const layer = tf.layers.dense({ units: (kernel.shape as number[])[1], useBias: op.bias !== undefined, name });
         env.set(op.out, layer.apply(get(op.input)) as tf.SymbolicTensor);
-        pending.push({ layer, weights: [kernel, param(model, op.bias)] });
+        pending.push({ layer, weights: op.bias ? [kernel, param(model, op.bias)] : [kernel] });
         break;
       }
     }

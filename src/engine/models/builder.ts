@@ -1,4 +1,4 @@
-import type { ChannelFamily, ModelDef, Op, ParamSpec } from './graph';
+import type { ChannelFamily, ConvPad, ModelDef, Op, ParamSpec } from './graph';
 
 /**
  * Builds a ModelDef while tracking which channel family every tensor's channels belong to,
@@ -27,14 +27,14 @@ export class GraphBuilder {
     return id;
   }
 
-  conv(input: string, family: string, k: number, stride: number, name: string): string {
+  conv(input: string, family: string, k: number, stride: number, name: string, pad: ConvPad = 'same'): string {
     const src = this.tensor(input);
     const fam = this.fam(family);
     const weight = `${name}.w`;
     this.params.push({ name: weight, shape: [k, k, src.channels, fam.channels], init: 'he', trainable: true, decay: true });
     fam.members.push({ param: weight, axis: 3, role: 'out' });
     if (src.family) this.fam(src.family).members.push({ param: weight, axis: 2, role: 'in' });
-    return this.emit({ kind: 'conv', out: name, input, weight, stride }, family);
+    return this.emit(pad === 'torch' ? { kind: 'conv', out: name, input, weight, stride, pad } : { kind: 'conv', out: name, input, weight, stride }, family);
   }
 
   bn(input: string, name: string): string {
@@ -58,6 +58,10 @@ export class GraphBuilder {
     return this.emit({ kind: 'relu', out: this.fresh('relu'), input }, this.tensor(input).family);
   }
 
+  subsample(input: string, stride: number): string {
+    return this.emit({ kind: 'subsample', out: this.fresh('sub'), input, stride }, this.tensor(input).family);
+  }
+
   maxpool(input: string): string {
     return this.emit({ kind: 'maxpool', out: this.fresh('pool'), input }, this.tensor(input).family);
   }
@@ -72,16 +76,15 @@ export class GraphBuilder {
     return this.emit({ kind: 'gap', out: this.fresh('gap'), input }, this.tensor(input).family);
   }
 
-  dense(input: string, units: number, name: string): string {
+  /** `withBias: false` for the partial products of a classifier whose input is split by family. */
+  dense(input: string, units: number, name: string, withBias = true): string {
     const src = this.tensor(input);
     const weight = `${name}.w`;
     const bias = `${name}.b`;
-    this.params.push(
-      { name: weight, shape: [src.channels, units], init: 'dense', trainable: true, decay: true },
-      { name: bias, shape: [units], init: 'dense', trainable: true, decay: true },
-    );
+    this.params.push({ name: weight, shape: [src.channels, units], init: 'dense', trainable: true, decay: true });
+    if (withBias) this.params.push({ name: bias, shape: [units], init: 'dense', trainable: true, decay: true });
     if (src.family) this.fam(src.family).members.push({ param: weight, axis: 0, role: 'in' });
-    this.ops.push({ kind: 'dense', out: name, input, weight, bias });
+    this.ops.push(withBias ? { kind: 'dense', out: name, input, weight, bias } : { kind: 'dense', out: name, input, weight });
     this.tensors.set(name, { channels: units });
     return name;
   }
@@ -100,7 +103,8 @@ export class GraphBuilder {
 
   private emit(op: Op, family: string | undefined): string {
     this.ops.push(op);
-    const channels = family ? this.fam(family).channels : this.tensor('input').channels;
+    // Without a family (the image, a classifier's hidden units) the width passes through.
+    const channels = family ? this.fam(family).channels : this.tensor('input' in op ? op.input : 'a' in op ? op.a : 'input').channels;
     this.tensors.set(op.out, { family, channels });
     return op.out;
   }

@@ -10,7 +10,12 @@ import { fastWebGpu } from '../kernels/webgpu/install';
  */
 
 export type Op =
-  | { kind: 'conv'; out: string; input: string; weight: string; stride: number }
+  /**
+   * pad 'same' is TF's (for stride 2 on an even input it pads only bottom/right); 'torch' pads
+   * (k-1)/2 on every side as PyTorch's Conv2d(padding=k//2) does. They differ only for strided
+   * 3x3 convs, where imported PyTorch weights need 'torch'. Absent = 'same'.
+   */
+  | { kind: 'conv'; out: string; input: string; weight: string; stride: number; pad?: ConvPad }
   | {
       kind: 'bn';
       out: string;
@@ -26,7 +31,17 @@ export type Op =
   | { kind: 'add'; out: string; a: string; b: string }
   | { kind: 'maxpool'; out: string; input: string }
   | { kind: 'gap'; out: string; input: string }
-  | { kind: 'dense'; out: string; input: string; weight: string; bias: string };
+  /**
+   * Per-channel x * scale + shift with constants: converts the app's input normalisation to the
+   * one an imported checkpoint was trained with.
+   */
+  | { kind: 'affine'; out: string; input: string; scale: number[]; shift: number[] }
+  /** x[:, ::stride, ::stride, :] — the option-A ResNet shortcut's spatial subsampling. */
+  | { kind: 'subsample'; out: string; input: string; stride: number }
+  /** A partial product of a classifier whose input spans several families has no bias. */
+  | { kind: 'dense'; out: string; input: string; weight: string; bias?: string };
+
+export type ConvPad = 'same' | 'torch';
 
 export type ParamInit = 'he' | 'zeros' | 'ones' | 'dense';
 
@@ -180,8 +195,15 @@ function opInputs(op: Op): string[] {
 
 function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: boolean, fusedBn: ReadonlySet<string>): tf.Tensor {
   switch (op.kind) {
-    case 'conv':
-      return tf.conv2d(get(op.input) as tf.Tensor4D, param(model, op.weight) as tf.Variable<tf.Rank.R4>, op.stride, 'same');
+    case 'conv': {
+      const w = param(model, op.weight) as tf.Variable<tf.Rank.R4>;
+      return tf.conv2d(get(op.input) as tf.Tensor4D, w, op.stride, op.pad === 'torch' ? (w.shape[0] - 1) / 2 : 'same');
+    }
+    case 'affine':
+      return tf.add(tf.mul(get(op.input), tf.tensor1d(op.scale)), tf.tensor1d(op.shift));
+    case 'subsample':
+      // A 1x1 average pool with a stride is exactly x[::s, ::s], and unlike stridedSlice it has a gradient.
+      return tf.avgPool(get(op.input) as tf.Tensor4D, 1, op.stride, 'valid');
     case 'bn': {
       const input = get(op.input) as tf.Tensor4D;
       const mean = param(model, op.mean);
@@ -220,7 +242,9 @@ function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: bo
       return tf.maxPool(get(op.input) as tf.Tensor4D, 2, 2, 'valid');
     case 'gap':
       return tf.mean(get(op.input), [1, 2]);
-    case 'dense':
-      return tf.add(tf.matMul(get(op.input) as tf.Tensor2D, param(model, op.weight) as tf.Variable<tf.Rank.R2>), param(model, op.bias));
+    case 'dense': {
+      const y = tf.matMul(get(op.input) as tf.Tensor2D, param(model, op.weight) as tf.Variable<tf.Rank.R2>);
+      return op.bias ? tf.add(y, param(model, op.bias)) : y;
+    }
   }
 }

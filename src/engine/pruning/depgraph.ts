@@ -46,6 +46,17 @@ export function createDepGraph(model: Model, opts: DepGraphOptions): Pruner {
     name: 'depgraph',
     scoreTensors: () => model.def.families.map((fam) => groupImportance(model, fam, p, roles, true)),
     finalise: (raw) => raw,
+    // The L2 importance over both roles is the group norm squared over the member count.
+    scoresFromNorms:
+      p === 2 && opts.inRole
+        ? (norms) =>
+            norms.map((n, f) => {
+              const M = Math.max(1, trainedMembers(model.def, model.def.families[f]).length);
+              const imp = n.map((x) => (x * x) / M);
+              const mean = imp.reduce((a, x) => a + x, 0) / Math.max(1, imp.length);
+              return imp.map((x) => x / (mean + 1e-12));
+            })
+        : undefined,
     beforeUpdate(step, grads) {
       if (!opts.sparse || opts.sparseReg === 0) return grads;
       if (!gammas || step - gammaStep >= opts.refreshEvery || step < gammaStep) {

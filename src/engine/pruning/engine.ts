@@ -4,14 +4,16 @@ import { countCost } from '../cost';
 import type { EngineEvent } from '../events';
 import type { PruneConfig } from '../experiment';
 import { param, type ChannelFamily, type Model } from '../models/graph';
-import { groupL2, scaleFamily, sliceDot, sliceSum, sumOf, trainedMembers, zeroChannels } from './groups';
-import { gradOf, type Pruner } from './pruner';
+import { fastWebGpu } from '../kernels/webgpu/install';
+import { WebGpuDpmHooks } from '../kernels/webgpu/dpm-hooks';
+import { decayWithOps, familyNormsWithOps, type DecayDevice } from './decay-ops';
+import { ALIVE, DECAYING, REMOVED, applyCriteria, criteriaLayout, criteriaView, decayInputs, emptyStates, type ChannelStates, type Closest } from './decay-state';
+import { trainedMembers, zeroChannels } from './groups';
+import type { Pruner } from './pruner';
 import { pointPlan, selectToTarget, type PointPlan } from './select';
 import type { PruningHooks, PruningState } from './types';
 
-const ALIVE = 0;
-const DECAYING = 1;
-const REMOVED = 2;
+export { releaseCloseness } from './decay-state';
 
 /** A run's telemetry log stays under this many bytes (about 8 bytes per JSON number). */
 export const TELEMETRY_BUDGET_BYTES = 32 * 1024 * 1024;
@@ -28,25 +30,6 @@ export function telemetryInterval(configured: number, totalSteps: number, channe
 }
 
 const round = (x: number): number => (x === 0 ? 0 : Number(x.toPrecision(5)));
-
-/** A criterion as a fraction of its threshold (1 = at the threshold). */
-function ofThreshold(value: number, threshold: number): number {
-  if (threshold > 0) return value / threshold;
-  return value > 0 ? 1e6 : 0;
-}
-
-/** How close a decaying channel came to release: both criteria must pass their thresholds. */
-export function releaseCloseness(cRate: number, cLen: number, tRate: number, tLen: number): number {
-  return Math.min(ofThreshold(cRate, tRate), ofThreshold(cLen, tLen));
-}
-
-interface Closest {
-  family: string;
-  channel: number;
-  cRate: number;
-  cLen: number;
-  closeness: number;
-}
 
 const stateSchema = z.object({
   decay: z.record(z.string(), z.array(z.number())),
@@ -68,11 +51,7 @@ const stateSchema = z.object({
  */
 export class PruningEngine implements PruningHooks {
   private readonly fams: ChannelFamily[];
-  private readonly status: Uint8Array[];
-  private readonly selStep: Int32Array[];
-  private readonly linit: Float32Array[];
-  /** Released by Self-Rectifying since the last pruning point: not re-selected until the next. */
-  private readonly excluded: Uint8Array[];
+  private readonly st: ChannelStates;
   private readonly plan: PointPlan;
   private readonly N: number;
   private readonly telemetryEvery: number;
@@ -83,6 +62,8 @@ export class PruningEngine implements PruningHooks {
   /** SR: the decaying channel closest to release since the last criteria event. */
   private closest: Closest | null = null;
   private closestSince = 0;
+  /** The batched WebGPU kernels' tables for this model, built on first use. */
+  private gpu: WebGpuDpmHooks | null = null;
 
   constructor(
     private readonly model: Model,
@@ -92,10 +73,7 @@ export class PruningEngine implements PruningHooks {
     private readonly emit: (e: EngineEvent) => void,
   ) {
     this.fams = model.def.families;
-    this.status = this.fams.map((f) => new Uint8Array(f.channels));
-    this.selStep = this.fams.map((f) => new Int32Array(f.channels).fill(-1));
-    this.linit = this.fams.map((f) => new Float32Array(f.channels));
-    this.excluded = this.fams.map((f) => new Uint8Array(f.channels));
+    this.st = emptyStates(this.fams.map((f) => f.channels));
     this.plan = pointPlan(totalSteps, config.startAt, config.points, config.every, config.target);
     this.N = Math.max(1, config.decaySteps);
     const channels = this.fams.reduce((a, f) => a + f.channels, 0);
@@ -127,7 +105,7 @@ export class PruningEngine implements PruningHooks {
     let changed = decayed.changed;
     if (pointNow) {
       this.pointsDone = due;
-      this.excluded.forEach((e) => e.fill(0));
+      this.st.excluded.forEach((e) => e.fill(0));
       await this.select(step, this.plan.targets[due - 1], grads, this.config.schedule);
       this.pruner.onPoint();
       changed = true;
@@ -144,7 +122,7 @@ export class PruningEngine implements PruningHooks {
     const c = this.closest;
     if (c) {
       const { tRate, tLen } = this.config;
-      this.emit({ type: 'criteria', step, steps: step - this.closestSince + 1, family: c.family, channel: c.channel, cRate: c.cRate, cLen: c.cLen, tRate, tLen, closeness: c.closeness });
+      this.emit({ type: 'criteria', step, steps: step - this.closestSince + 1, family: this.fams[c.family].id, channel: c.channel, cRate: c.cRate, cLen: c.cLen, tRate, tLen, closeness: c.closeness });
     }
     this.closest = null;
     this.closestSince = step + 1;
@@ -155,14 +133,14 @@ export class PruningEngine implements PruningHooks {
   }
 
   keptChannels(): Map<string, number> {
-    return new Map(this.fams.map((f, i) => [f.id, this.status[i].reduce((a, s) => a + (s === REMOVED ? 0 : 1), 0)]));
+    return new Map(this.fams.map((f, i) => [f.id, this.st.status[i].reduce((a, s) => a + (s === REMOVED ? 0 : 1), 0)]));
   }
 
   keptIndices(): Map<string, number[]> {
     return new Map(
       this.fams.map((f, i) => {
         const keep: number[] = [];
-        this.status[i].forEach((s, c) => {
+        this.st.status[i].forEach((s, c) => {
           if (s !== REMOVED) keep.push(c);
         });
         return [f.id, keep];
@@ -176,7 +154,7 @@ export class PruningEngine implements PruningHooks {
 
   decayFactors(step = this.lastStep): number[][] {
     return this.fams.map((_f, i) =>
-      Array.from(this.status[i], (s, c) => (s === ALIVE ? 1 : s === REMOVED ? 0 : Math.max(0, (this.N - (step - this.selStep[i][c])) / this.N))),
+      Array.from(this.st.status[i], (s, c) => (s === ALIVE ? 1 : s === REMOVED ? 0 : Math.max(0, (this.N - (step - this.st.selStep[i][c])) / this.N))),
     );
   }
 
@@ -186,10 +164,10 @@ export class PruningEngine implements PruningHooks {
     return {
       decay: rec((i) => decay[i]),
       version: 1,
-      status: rec((i) => Array.from(this.status[i])),
-      selStep: rec((i) => Array.from(this.selStep[i])),
-      linit: rec((i) => Array.from(this.linit[i])),
-      excluded: rec((i) => Array.from(this.excluded[i])),
+      status: rec((i) => Array.from(this.st.status[i])),
+      selStep: rec((i) => Array.from(this.st.selStep[i])),
+      linit: rec((i) => Array.from(this.st.linit[i])),
+      excluded: rec((i) => Array.from(this.st.excluded[i])),
       pointsDone: this.pointsDone,
       rectifications: this.rectifications,
       lastStep: this.lastStep,
@@ -204,10 +182,10 @@ export class PruningEngine implements PruningHooks {
         if (!a || a.length !== f.channels) throw new Error(`pruning state: ${what} of ${f.id} does not match the model`);
         return a;
       };
-      this.status[i].set(check(s.status[f.id], 'status'));
-      this.selStep[i].set(check(s.selStep[f.id], 'selStep'));
-      this.linit[i].set(check(s.linit[f.id], 'linit'));
-      this.excluded[i].set(check(s.excluded[f.id], 'excluded'));
+      this.st.status[i].set(check(s.status[f.id], 'status'));
+      this.st.selStep[i].set(check(s.selStep[f.id], 'selStep'));
+      this.st.linit[i].set(check(s.linit[f.id], 'linit'));
+      this.st.excluded[i].set(check(s.excluded[f.id], 'excluded'));
     });
     this.pointsDone = s.pointsDone;
     this.rectifications = s.rectifications;
@@ -217,6 +195,8 @@ export class PruningEngine implements PruningHooks {
 
   dispose(): void {
     this.dropSnapshot();
+    this.gpu?.dispose();
+    this.gpu = null;
     this.pruner.dispose();
   }
 
@@ -226,7 +206,7 @@ export class PruningEngine implements PruningHooks {
     this.dropSnapshot();
     const snap = new Map<string, tf.Tensor>();
     this.fams.forEach((fam, i) => {
-      if (!this.status[i].includes(DECAYING)) return;
+      if (!this.st.status[i].includes(DECAYING)) return;
       for (const m of trainedMembers(this.model.def, fam, ['out'])) {
         if (!snap.has(m.param)) snap.set(m.param, tf.clone(param(this.model, m.param)));
       }
@@ -241,161 +221,54 @@ export class PruningEngine implements PruningHooks {
 
   /**
    * DPM's norm projection for decaying groups, the abrupt masks, Self-Rectifying's release
-   * and OTOv2's half-space test; one batched readback when a criterion must reach the CPU.
-   * With `withNorms`, the same readback carries every family's group norms after the step
-   * (for telemetry). Returns whether any channel changed state, and those norms.
+   * and OTOv2's half-space test, in three parts: the device computes every family's criteria
+   * and scales the weights, returning one pending vector; one readback, only when a criterion
+   * or telemetry must reach the CPU; plain CPU transitions over a named view of it. With
+   * `withNorms`, the same readback carries every family's group norms after the step.
+   * Returns whether any channel changed state, and those norms.
    */
   private async decayStep(step: number, grads: Record<string, tf.Tensor>, withNorms: boolean): Promise<{ changed: boolean; norms: Float32Array | null }> {
     const sr = this.config.schedule === 'sr';
     const eps = this.pruner.halfSpaceEps;
-    const snap = this.snapshot;
-    const reads: { f: number; t: tf.Tensor1D }[] = [];
-    this.fams.forEach((fam, f) => {
-      const st = this.status[f];
-      if (!st.some((s) => s !== ALIVE)) return;
-      const C = fam.channels;
-      const alive = new Float32Array(C);
-      if (!st.includes(DECAYING)) {
-        // Momentum and weight decay would revive removed groups: re-apply the mask every step.
-        st.forEach((s, c) => (alive[c] = s === ALIVE ? 1 : 0));
-        const m = tf.tensor1d(alive);
-        scaleFamily(this.model, fam, m);
-        m.dispose();
-        return;
-      }
-      const dec = new Float32Array(C);
-      const target = new Float32Array(C);
-      const prev = new Float32Array(C);
-      const ls = new Float32Array(C).fill(1);
-      st.forEach((s, c) => {
-        if (s === ALIVE) alive[c] = 1;
-        if (s !== DECAYING) return;
-        const n = step - this.selStep[f][c];
-        const l = this.linit[f][c] / this.N;
-        dec[c] = 1;
-        ls[c] = l > 0 ? l : 1e-12;
-        target[c] = Math.max(0, this.N - n) * l;
-        prev[c] = Math.max(0, this.N - n + 1) * l;
-      });
-      const members = trainedMembers(this.model.def, fam);
-      const read = tf.tidy(() => {
-        const [tAlive, tDec, tTarget] = [alive, dec, target].map((a) => tf.tensor1d(a));
-        const norm = groupL2(members, (p) => param(this.model, p), C);
-        const toTarget = tf.div(tTarget, tf.maximum(norm, 1e-30));
-        // Tensors exist only for the criteria this schedule uses: each op is a kernel launch.
-        let release: tf.Tensor1D | null = null;
-        let cRate: tf.Tensor1D | null = null;
-        let cLen: tf.Tensor1D | null = null;
-        if (sr) {
-          const gnorm = groupL2(members, (p) => gradOf(this.model, grads, p), C);
-          const aliveCount = Math.max(1, alive.reduce((a, v) => a + v, 0));
-          const meanAlive = tf.div(tf.sum(tf.mul(gnorm, tAlive)), aliveCount);
-          cRate = tf.div(tf.sub(norm, tf.tensor1d(prev)), tf.tensor1d(ls));
-          cLen = tf.div(gnorm, tf.maximum(meanAlive, 1e-30));
-          release = tf.mul(tDec, tf.cast(tf.logicalAnd(tf.greater(cRate, this.config.tRate), tf.greater(cLen, this.config.tLen)), 'float32'));
-        }
-        let cross: tf.Tensor1D | null = null;
-        if (eps !== undefined && snap) {
-          const dots: tf.Tensor1D[] = [];
-          const sqs: tf.Tensor1D[] = [];
-          for (const m of trainedMembers(this.model.def, fam, ['out'])) {
-            const old = snap.get(m.param);
-            if (!old) continue;
-            dots.push(sliceDot(param(this.model, m.param), old, m.axis));
-            sqs.push(sliceSum(old, m.axis, 2));
-          }
-          const dot = sumOf(dots, C);
-          const sq = sumOf(sqs, C);
-          const candidates = release ? tf.mul(tDec, tf.sub(1, release)) : tDec;
-          cross = tf.mul(candidates, tf.cast(tf.less(dot, tf.mul(sq, eps)), 'float32'));
-        }
-        // alive -> 1, removed -> 0, released -> 1, crossed the half-space -> 0, else to target:
-        // release + (1 - release) * (1 - cross) * toTarget, with absent terms left out.
-        let decScale = toTarget as tf.Tensor1D;
-        if (cross) decScale = tf.mul(tf.sub(1, cross), decScale);
-        if (release) decScale = tf.add(release, tf.mul(tf.sub(1, release), decScale));
-        const scale = tf.add(tAlive, tf.mul(tDec, decScale)) as tf.Tensor1D;
-        scaleFamily(this.model, fam, scale);
-        if (!sr && !cross) return undefined;
-        const zero = tf.zerosLike(norm);
-        return tf.concat([cRate ?? zero, cLen ?? zero, release ?? zero, cross ?? zero]) as tf.Tensor1D;
-      });
-      if (read) reads.push({ f, t: read });
-    });
+    const halfSpace = eps !== undefined && this.snapshot ? { eps, snapshot: this.snapshot } : null;
+    const inputs = decayInputs(this.st, step, this.N, sr || halfSpace !== null);
+    const layout = criteriaLayout(inputs, withNorms);
+    const pending = this.device()({ model: this.model, inputs, layout, sr: sr ? { tRate: this.config.tRate, tLen: this.config.tLen } : null, halfSpace, grads });
     this.dropSnapshot();
-    // After every family is scaled: a conv shared by two families (out channels of one, in
-    // channels of the next) changes both groups' norms.
-    const after = withNorms ? this.normTensors() : [];
 
-    let data: Float32Array | null = null;
-    let norms: Float32Array | null = null;
-    if (reads.length || after.length) {
-      const parts = [...reads.map((r) => r.t), ...after];
-      const all = tf.concat(parts);
-      parts.forEach((t) => t.dispose());
-      const values = (await all.data()) as Float32Array;
-      all.dispose();
-      const split = reads.reduce((a, r) => a + r.t.shape[0], 0);
-      data = values.subarray(0, split);
-      if (withNorms) norms = values.subarray(split);
-    }
-    const criteria = new Map<number, Float32Array>();
-    let off = 0;
-    for (const r of reads) {
-      const len = 4 * this.fams[r.f].channels;
-      criteria.set(r.f, data!.subarray(off, off + len));
-      off += len;
-    }
+    const data = pending ? ((await pending.data()) as Float32Array) : null;
+    pending?.dispose();
+    const crit = criteriaView(layout, data, this.fams.length);
 
-    let changed = false;
-    let released = 0;
+    const t = applyCriteria(this.st, crit, { step, N: this.N, sr, tRate: this.config.tRate, tLen: this.config.tLen });
+    if (t.closest && (!this.closest || t.closest.closeness > this.closest.closeness)) this.closest = t.closest;
+    // Family by family, releases before removals, as the log has always been ordered.
     this.fams.forEach((fam, f) => {
-      const st = this.status[f];
-      const C = fam.channels;
-      const crit = criteria.get(f);
-      const gone: number[] = [];
-      st.forEach((s, c) => {
-        if (s !== DECAYING) return;
-        const n = step - this.selStep[f][c];
-        if (crit && sr) this.noteCloseness(fam.id, c, crit[c], crit[C + c]);
-        if (crit && crit[2 * C + c] > 0.5) {
-          st[c] = ALIVE;
-          this.excluded[f][c] = 1;
-          this.selStep[f][c] = -1;
-          this.rectifications++;
-          released++;
-          this.emit({
-            type: 'rectify',
-            step,
-            family: fam.id,
-            channel: c,
-            cRate: crit[c],
-            cLen: crit[C + c],
-            decay: Math.max(0, (this.N - n + 1) / this.N),
-          });
-        } else if ((crit && crit[3 * C + c] > 0.5) || n >= this.N) {
-          st[c] = REMOVED;
-          gone.push(c);
-        }
-      });
-      if (gone.length) {
-        changed = true;
-        this.emit({ type: 'removed', step, family: fam.id, channels: gone });
+      for (const r of t.rectified.filter((x) => x.family === f)) {
+        this.rectifications++;
+        this.emit({ type: 'rectify', step, family: fam.id, channel: r.channel, cRate: r.cRate, cLen: r.cLen, decay: r.decay });
       }
+      for (const r of t.removed.filter((x) => x.family === f)) this.emit({ type: 'removed', step, family: fam.id, channels: r.channels });
     });
-    if (released > 0) {
-      changed = true;
+    if (t.rectified.length > 0) {
       // Keep the stage target: the pruner picks replacements among the channels still in play.
       const stage = this.pointsDone > 0 ? this.plan.targets[this.pointsDone - 1] : 1;
       await this.select(step, stage, grads, 'sr');
     }
-    return { changed, norms };
+    return { changed: t.rectified.length > 0 || t.removed.length > 0, norms: crit.norms };
   }
 
-  private noteCloseness(family: string, channel: number, cRate: number, cLen: number): void {
-    const closeness = releaseCloseness(cRate, cLen, this.config.tRate, this.config.tLen);
-    if (!Number.isFinite(closeness)) return;
-    if (!this.closest || closeness > this.closest.closeness) this.closest = { family, channel, cRate, cLen, closeness };
+  /** The batched WebGPU kernels when they are on, else tfjs ops (CPU, WebGL, stock WebGPU). */
+  private device(): DecayDevice {
+    if (!fastWebGpu()) return decayWithOps;
+    this.gpu ??= new WebGpuDpmHooks(this.model);
+    return this.gpu.decay;
+  }
+
+  private familyNorms(): tf.Tensor1D {
+    if (!fastWebGpu()) return familyNormsWithOps(this.model);
+    this.gpu ??= new WebGpuDpmHooks(this.model);
+    return this.gpu.norms();
   }
 
   /** Scores, selection to the target, and the start of the schedule for the chosen channels. */
@@ -403,8 +276,8 @@ export class PruningEngine implements PruningHooks {
     const { scores, norms } = await this.readScores(grads);
     const chosen = selectToTarget({
       def: this.model.def,
-      available: this.fams.map((_f, i) => Array.from(this.status[i], (s, c) => s === ALIVE && !this.excluded[i][c])),
-      staying: this.status.map((st) => st.reduce((a, s) => a + (s === ALIVE ? 1 : 0), 0)),
+      available: this.fams.map((_f, i) => Array.from(this.st.status[i], (s, c) => s === ALIVE && !this.st.excluded[i][c])),
+      staying: this.st.status.map((st) => st.reduce((a, s) => a + (s === ALIVE ? 1 : 0), 0)),
       scores,
       minKeep: this.fams.map((f) => this.pruner.minKeep(f)),
       scope: this.config.scope,
@@ -426,12 +299,12 @@ export class PruningEngine implements PruningHooks {
       for (const c of e.channels) {
         const l = norms[f][c];
         if (schedule === 'abrupt' || !(l > 0)) {
-          this.status[f][c] = REMOVED;
+          this.st.status[f][c] = REMOVED;
           immediate.push(c);
         } else {
-          this.status[f][c] = DECAYING;
-          this.selStep[f][c] = step;
-          this.linit[f][c] = l;
+          this.st.status[f][c] = DECAYING;
+          this.st.selStep[f][c] = step;
+          this.st.linit[f][c] = l;
         }
       }
       if (immediate.length) {
@@ -443,12 +316,21 @@ export class PruningEngine implements PruningHooks {
 
   /** Pruner scores and group L2 norms of every family, read back in one batch. */
   private async readScores(grads: Record<string, tf.Tensor>): Promise<{ scores: Float32Array[]; norms: Float32Array[] }> {
+    const fromNorms = this.pruner.scoresFromNorms?.bind(this.pruner);
+    if (fromNorms) {
+      const t = this.familyNorms();
+      const data = (await t.data()) as Float32Array;
+      t.dispose();
+      let off = 0;
+      const norms = this.fams.map((f) => data.slice(off, (off += f.channels)));
+      return { scores: fromNorms(norms), norms };
+    }
     const raw = this.pruner.scoreTensors(grads);
-    const norms = this.normTensors();
-    const all = tf.concat([...raw, ...norms]);
-    const lens = [...raw, ...norms].map((t) => t.shape[0]);
+    const norms = this.familyNorms();
+    const all = tf.concat([...raw, norms]);
+    const lens = [...raw.map((t) => t.shape[0]), ...this.fams.map((f) => f.channels)];
     raw.forEach((t) => t.dispose());
-    norms.forEach((t) => t.dispose());
+    norms.dispose();
     const data = (await all.data()) as Float32Array;
     all.dispose();
     const parts: Float32Array[] = [];
@@ -458,10 +340,6 @@ export class PruningEngine implements PruningHooks {
       off += l;
     }
     return { scores: this.pruner.finalise(parts.slice(0, raw.length)), norms: parts.slice(raw.length) };
-  }
-
-  private normTensors(): tf.Tensor1D[] {
-    return this.fams.map((fam) => groupL2(trainedMembers(this.model.def, fam), (p) => param(this.model, p), fam.channels));
   }
 
   private emitCost(step: number): void {
@@ -478,11 +356,9 @@ export class PruningEngine implements PruningHooks {
   }
 
   private async telemetry(step: number): Promise<void> {
-    const norms = this.normTensors();
-    const all = tf.concat(norms);
-    norms.forEach((t) => t.dispose());
-    const data = (await all.data()) as Float32Array;
-    all.dispose();
+    const norms = this.familyNorms();
+    const data = (await norms.data()) as Float32Array;
+    norms.dispose();
     this.emitTelemetry(step, data);
   }
 

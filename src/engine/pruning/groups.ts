@@ -64,8 +64,18 @@ export function groupL2(members: FamilyMember[], source: (param: string) => tf.T
 export function sumOf(parts: tf.Tensor1D[], channels: number): tf.Tensor1D {
   if (parts.length === 0) return tf.zeros([channels]);
   if (parts.length === 1) return parts[0];
-  return tf.addN(parts);
+  if (parts.length <= ADDN_MAX_INPUTS) return tf.addN(parts);
+  const sums: tf.Tensor1D[] = [];
+  for (let i = 0; i < parts.length; i += ADDN_MAX_INPUTS) sums.push(sumOf(parts.slice(i, i + ADDN_MAX_INPUTS), channels));
+  return sumOf(sums, channels);
 }
+
+/**
+ * tfjs 4.22's WebGPU addN binds every input and its output as storage buffers and does not
+ * split: past 7 inputs the pipeline exceeds WebGPU's default 8 storage buffers per stage and
+ * is invalid (the sum is never written). A ResNet residual family has dozens of members.
+ */
+const ADDN_MAX_INPUTS = 7;
 
 /**
  * Torch-Pruning's group magnitude importance: per member sum |w|^p over the slice, mean over

@@ -14,6 +14,12 @@ export interface Pruner {
   scoreTensors(grads: Record<string, tf.Tensor> | undefined): tf.Tensor1D[];
   /** Per-channel importance from the read-back vectors (lower = pruned first). */
   finalise(raw: Float32Array[]): Float32Array[];
+  /**
+   * Scores that follow from every family's group L2 norms alone, which the engine reads back
+   * at a pruning point anyway: when present, `scoreTensors` is not called, saving a reduction
+   * per member tensor (several GPU launches each) at every point and SR re-selection.
+   */
+  scoresFromNorms?(norms: Float32Array[]): Float32Array[];
   /** May replace gradients; returns the same record when it does not. */
   beforeUpdate(step: number, grads: Record<string, tf.Tensor>): Record<string, tf.Tensor>;
   minKeep(fam: ChannelFamily): number;

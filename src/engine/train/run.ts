@@ -9,7 +9,7 @@ import { buildModelDef } from '../models';
 import { disposeModel, initParams, type Model, type ModelDef } from '../models/graph';
 import { createPruning } from '../pruning';
 import { finishPruning } from './finish';
-import type { Checkpoint } from './checkpoint';
+import type { Checkpoint, TensorRecord } from './checkpoint';
 import { readWeights, writeWeights } from './checkpoint';
 import { RunControl } from './control';
 import { evaluate } from './evaluate';
@@ -30,8 +30,10 @@ export interface RunOptions {
   checkpointSeconds?: number;
   /** Batch size for evaluation. */
   evalBatchSize?: number;
-  /** Train this graph instead of config.train.model (tests and benchmarks use small ones). */
+  /** Train this graph instead of config.train.model (tests and benchmarks use small ones; imports). */
   modelDef?: ModelDef;
+  /** Start from these weights (an imported checkpoint) instead of the seeded initialisation. */
+  initWeights?: Record<string, TensorRecord>;
 }
 
 export interface RunSummary {
@@ -74,9 +76,10 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   const test = limit(opts.dataset.test, config.data.testLimit);
   if (train.count === 0) throw new Error('the training split is empty: load a data set with training images');
 
-  emit({ type: 'status', phase: 'building-model', message: `building ${tc.model}` });
+  emit({ type: 'status', phase: 'building-model', message: `building ${opts.modelDef?.name ?? tc.model}` });
   const def = opts.modelDef ?? buildModelDef(tc.model);
   const model = initParams(def, tc.seed);
+  if (opts.initWeights) writeWeights(model.vars, opts.initWeights);
   const dense = countCost(def);
   const spe = stepsPerEpoch(train.count, tc.batchSize);
   const totalSteps = spe * tc.epochs;

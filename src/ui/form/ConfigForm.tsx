@@ -18,6 +18,8 @@ const MODEL_LABELS: Record<ModelName, string> = {
   tiny: 'Tiny (4 conv, for quick looks)',
   resnet20: 'ResNet-20',
   resnet56: 'ResNet-56',
+  resnet20a: 'ResNet-20, option-A shortcuts',
+  resnet56a: 'ResNet-56, option-A shortcuts',
   vgg16: 'VGG16-BN',
 };
 const PRUNER_LABELS: Record<PrunerName, string> = {

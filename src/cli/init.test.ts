@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeCifarBatch } from '../engine/data/cifar-binary';
+import { createRng } from '../engine/data/rng';
+import { importCheckpoint, normalizationOf } from '../engine/import/import-weights';
+import { writeTorchZip, type PickleValue } from '../engine/import/torch-fixture';
+import { MODELS } from '../engine/models';
+import { referenceResnet, torchResnetState, type TorchState } from '../engine/import/torch-reference';
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 240_000 });
+
+const lines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
+
+function torchFile(state: TorchState): Uint8Array {
+  const sd: PickleValue = {
+    ordered: true,
+    dict: [...state].map(([k, t]): [PickleValue, PickleValue] => [`module.${k}`, { tensor: { shape: t.shape, data: t.data, storage: k.endsWith('num_batches_tracked') ? 'LongStorage' : 'FloatStorage' } }]),
+  };
+  return writeTorchZip({ dict: [['epoch', 200], ['state_dict', sd]] }, 'resnet20');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'dpm-init-'));
+const spec = { blocks: 3, shortcut: 'A' as const };
+const state = torchResnetState(spec, 7);
+const ckpt = join(dir, 'resnet20-12fca82f.th');
+writeFileSync(ckpt, torchFile(state));
+
+describe('cli --init and eval', () => {
+  it('eval reports the test accuracy PyTorch would: labels set so that exactly 5 of 8 reference predictions are right', () => {
+    const rng = createRng(3);
+    const count = 8;
+    const images = Uint8Array.from({ length: count * 3072 }, () => rng.int(256));
+    const { mean, std } = normalizationOf('imagenet');
+    const labels = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      const logits = Array.from(referenceResnet(state, spec, images.subarray(i * 3072, (i + 1) * 3072), mean, std));
+      const predicted = logits.indexOf(Math.max(...logits));
+      labels[i] = i < 5 ? predicted : (predicted + 1) % 10;
+    }
+    const testBatch = join(dir, 'test_batch.bin');
+    writeFileSync(testBatch, encodeCifarBatch({ images, labels, count }));
+    const r = cli('eval', '--model', 'resnet20', '--init', ckpt, '--dataset', 'cifar10', '--data', testBatch, '--backend', 'cpu', '--json');
+    expect(r.stderr).not.toMatch(/Error|at .*\.ts:/);
+    expect(r.status).toBe(0);
+    const out = lines(r.stdout);
+    expect(out[0]).toMatchObject({ type: 'import', model: 'resnet20a', path: 'state_dict', strippedModulePrefix: true, missing: 0, unexpected: 0 });
+    expect(out.at(-1)).toMatchObject({ type: 'summary', model: 'resnet20a', testAcc: 5 / 8, images: 8 });
+  }, 120_000);
+
+  it('prune --init starts from the checkpoint and runs a whole experiment', () => {
+    const r = cli(
+      'prune', '--init', ckpt, '--dataset', 'synthetic', '--synthetic-size', '100', '--train-limit', '16', '--test-limit', '8',
+      '--epochs', '1', '--batch-size', '8', '--schedule', 'abrupt', '--start-at', '0', '--points', '1', '--target', '0.7', '--backend', 'cpu', '--json',
+      '--export-safetensors', join(dir, 'slim.safetensors'),
+    );
+    expect(r.stderr).not.toMatch(/Error|at .*\.ts:/);
+    expect(r.status).toBe(0);
+    const out = lines(r.stdout);
+    expect(out.find((l) => l.type === 'model')).toMatchObject({ model: 'resnet20a' });
+    const summary = out.at(-1)!;
+    expect(summary.type).toBe('summary');
+    expect(summary.flopsFraction).toBeLessThanOrEqual(0.7);
+    // The slimmed network, under PyTorch's names, with its manifest; the app reads it back.
+    const manifest = JSON.parse(readFileSync(join(dir, 'slim.json'), 'utf8')) as { families: Record<string, number> };
+    const slim = importCheckpoint('slim.safetensors', new Uint8Array(readFileSync(join(dir, 'slim.safetensors'))));
+    expect(slim.def.name).toBe('resnet20a');
+    expect(Object.fromEntries(slim.def.families.map((f) => [f.id, f.channels]))).toEqual(manifest.families);
+    const channels = (fams: { channels: number }[]) => fams.reduce((a, f) => a + f.channels, 0);
+    expect(channels(slim.def.families)).toBeLessThan(channels(MODELS.resnet20a().families));
+  }, 300_000);
+
+  it('bad checkpoints exit 2 with the file and the problem, no stack trace', () => {
+    const evil = join(dir, 'evil.pth');
+    writeFileSync(evil, writeTorchZip({ dict: [['x', { reduce: ['os', 'system'], args: ['touch /tmp/x'] }]] }));
+    for (const [args, msg] of [
+      [['eval', '--init', evil], /evil\.pth.*refused the Python global os\.system/],
+      [['eval', '--init', ckpt, '--model', 'vgg16'], /holds a ResNet-20 \(option-A shortcuts\), not the requested vgg16/],
+      [['eval', '--init', join(dir, 'absent.pth')], /absent\.pth: cannot read the checkpoint \(ENOENT\)/],
+      [['eval', '--init', ckpt, '--input-norm', 'bogus'], /--input-norm: normalisation "bogus"/],
+    ] as const) {
+      const r = cli(...args, '--backend', 'cpu');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  }, 240_000);
+});

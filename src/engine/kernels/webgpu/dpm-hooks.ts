@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs';
+import { param, type Model } from '../../models/graph';
+import type { DecayDevice } from '../../pruning/decay-ops';
+import { gradOf } from '../../pruning/pruner';
+import { runCriteria, runNorms, stateLayout, type Regions } from './dpm-criteria';
+import { runReduce, type ReduceEntry } from './dpm-reduce';
+import { runScale, type ScaleTarget } from './dpm-scale';
+import { dpmTables, type DpmTables } from './dpm-tables';
+import { rawOutput } from './raw';
+
+/**
+ * DPM's per-step device work on WebGPU in a handful of dispatches whatever the number of
+ * families: (1) Q matrices of the weights, gradients and OTOv2 dot products, up to 7 tensors
+ * per dispatch (dpm-reduce.ts); (2) every family's norms, criteria and scale, one dispatch
+ * per level of coupled families (dpm-criteria.ts, dpm-tables.ts); (3) with telemetry, one
+ * dispatch for every family's norm after the projection, derived from the Q matrices and the
+ * scales; (4) the in-place scaling, 7 tensors per dispatch (dpm-scale.ts). It returns the
+ * same pending vector as the tfjs-op path (decay-ops.ts), laid out by decay-state.ts.
+ * ResNet-56 with SR decaying every family: ceil(2 * 172 / 7) + 4 + 1 + ceil(172 / 7) = 80.
+ */
+export class WebGpuDpmHooks {
+  private readonly t: DpmTables;
+  private table: tf.Tensor | null = null;
+
+  constructor(private readonly model: Model) {
+    this.t = dpmTables(model);
+  }
+
+  private tableTensor(): tf.Tensor {
+    this.table ??= tf.keep(tf.tensor1d(this.t.table, 'int32'));
+    return this.table;
+  }
+
+  readonly decay: DecayDevice = (req) => {
+    const { inputs, layout, sr, halfSpace } = req;
+    const t = this.t;
+    const model = this.model;
+    const modes = inputs.map((i) => (i.mode === 'keep' ? 0 : i.mode === 'mask' ? 1 : 2));
+    if (modes.every((m) => m === 0) && layout.length === 0) return null;
+    const withNorms = layout.normsOffset !== null;
+
+    let size = t.totalQ;
+    const take = (n: number): number => {
+      const at = size;
+      size += n;
+      return at;
+    };
+    const r: Regions = { g: sr ? take(t.totalQ) : 0, d: halfSpace ? take(t.totalQ) : 0, p: halfSpace ? take(t.totalQ) : 0, tmp: take(2 * t.totalChannels) };
+    const scratch = rawOutput([size]);
+
+    // Which slots a decaying family reads, and which of them as an out-member.
+    const decaying = new Set<number>();
+    const outOfDecaying = new Set<number>();
+    t.families.forEach((fam, f) => {
+      if (modes[f] !== 2) return;
+      for (const m of fam.members) {
+        decaying.add(m.slot);
+        if (m.isOut) outOfDecaying.add(m.slot);
+      }
+    });
+    const entries: ReduceEntry[] = [];
+    t.slots.forEach((slot, s) => {
+      const v = param(model, slot.param);
+      const IO = slot.I * slot.O;
+      if (withNorms || decaying.has(s)) entries.push({ a: v, b: v, S: slot.S, IO, out: slot.q });
+      if (halfSpace && outOfDecaying.has(s)) {
+        const old = halfSpace.snapshot.get(slot.param) ?? null;
+        entries.push({ a: old && v, b: old, S: slot.S, IO, out: r.d + slot.q }, { a: old, b: old, S: slot.S, IO, out: r.p + slot.q });
+      }
+    });
+    if (sr) {
+      t.slots.forEach((slot, s) => {
+        if (!decaying.has(s)) return;
+        const g = gradOf(model, req.grads, slot.param) ?? null;
+        entries.push({ a: g, b: g, S: slot.S, IO: slot.I * slot.O, out: r.g + slot.q });
+      });
+    }
+    runReduce(entries, scratch);
+
+    const sl = stateLayout(t);
+    const state = new Float32Array(sl.length);
+    const critAt = new Map(layout.blocks.map((b) => [b.family, b.offset]));
+    inputs.forEach((inp, f) => {
+      state.set([modes[f], sr ? 1 : 0, halfSpace ? 1 : 0, critAt.get(f) ?? -1], 4 * f);
+      const cb = t.families[f].chanBase;
+      for (let c = 0; c < inp.alive.length; c++) {
+        const kind = inp.alive[c] ? 0 : inp.dec[c] ? 1 : 2;
+        state.set([kind, inp.target[c], inp.prev[c], inp.ls[c]], sl.chans + 4 * (cb + c));
+        // Alive and removed channels' scales are known here; the criteria pass writes the rest.
+        state[sl.scales + cb + c] = inp.alive[c];
+      }
+    });
+    const stateT = tf.tensor1d(state);
+    const out = rawOutput([Math.max(1, layout.length)]);
+    runCriteria(t, (f) => modes[f] === 2, this.tableTensor(), stateT, scratch, out, r, { tRate: sr?.tRate ?? 0, tLen: sr?.tLen ?? 0, eps: halfSpace?.eps ?? 0 });
+    // From Q and the scales, before the weights change: no second read of every tensor.
+    if (layout.normsOffset !== null) runNorms(t, this.tableTensor(), stateT, scratch, out, layout.normsOffset);
+
+    const targets: ScaleTarget[] = [];
+    const scaleOf = (f: number): number => (f >= 0 && modes[f] !== 0 ? sl.scales + t.families[f].chanBase : -1);
+    for (const slot of t.slots) {
+      const sI = scaleOf(slot.famI);
+      const sO = scaleOf(slot.famO);
+      if (sI < 0 && sO < 0) continue;
+      targets.push({ v: param(model, slot.param), IO: slot.I * slot.O, O: slot.O, sI, sO });
+    }
+    runScale(targets, stateT);
+    stateT.dispose();
+    release(scratch);
+    const pending = tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor1D;
+    if (layout.length > 0) return pending;
+    pending.dispose();
+    return null;
+  };
+
+  /** Every family's group norm, concatenated in family order (as familyNormsWithOps). */
+  norms(): tf.Tensor1D {
+    const t = this.t;
+    const scratch = rawOutput([t.totalQ]);
+    runReduce(
+      t.slots.map((slot) => {
+        const v = param(this.model, slot.param);
+        return { a: v, b: v, S: slot.S, IO: slot.I * slot.O, out: slot.q };
+      }),
+      scratch,
+    );
+    const out = rawOutput([t.totalChannels]);
+    runNorms(t, this.tableTensor(), null, scratch, out, 0);
+    release(scratch);
+    return tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor1D;
+  }
+
+  dispose(): void {
+    this.table?.dispose();
+    this.table = null;
+  }
+}
+
+/** Frees a raw output once the queued commands that use it have been submitted. */
+function release(info: tf.TensorInfo): void {
+  tf.engine().makeTensorFromTensorInfo(info).dispose();
+}

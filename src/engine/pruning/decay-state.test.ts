@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { ALIVE, DECAYING, REMOVED, applyCriteria, criteriaLayout, criteriaView, decayInputs, emptyStates, type ChannelStates, type DecayCriteria, type FamilyCriteria } from './decay-state';
+
+/** Two families of 3 and 2 channels; family 0's channel 1 and family 1's channel 0 decaying since step 10 from L_init 2 and 4. */
+function states(): ChannelStates {
+  const st = emptyStates([3, 2]);
+  st.status[0].set([ALIVE, DECAYING, REMOVED]);
+  st.selStep[0][1] = 10;
+  st.linit[0][1] = 2;
+  st.status[1].set([DECAYING, ALIVE]);
+  st.selStep[1][0] = 10;
+  st.linit[1][0] = 4;
+  return st;
+}
+
+const crit = (C: number, over: Partial<Record<keyof FamilyCriteria, number[]>> = {}): FamilyCriteria => ({
+  cRate: Float32Array.from(over.cRate ?? new Array<number>(C).fill(0)),
+  cLen: Float32Array.from(over.cLen ?? new Array<number>(C).fill(0)),
+  release: Float32Array.from(over.release ?? new Array<number>(C).fill(0)),
+  cross: Float32Array.from(over.cross ?? new Array<number>(C).fill(0)),
+});
+
+const opts = { N: 4, sr: true, tRate: 0.5, tLen: 1.5 };
+
+describe('decayInputs', () => {
+  it('targets (N - n) * L_s from the previous projection (N - n + 1) * L_s, per family mode', () => {
+    const st = states();
+    const [a, b] = decayInputs(st, 11, 4, true);
+    expect(a.mode).toBe('decay');
+    expect(Array.from(a.alive)).toEqual([1, 0, 0]);
+    expect(Array.from(a.dec)).toEqual([0, 1, 0]);
+    expect(a.target[1]).toBeCloseTo(3 * 0.5);
+    expect(a.prev[1]).toBeCloseTo(4 * 0.5);
+    expect(a.ls[1]).toBeCloseTo(0.5);
+    expect(a.ls[0]).toBe(1);
+    expect(b.target[0]).toBeCloseTo(3 * 1);
+    expect(a.criteria && b.criteria).toBe(true);
+    st.status[1][0] = REMOVED;
+    st.status[0][1] = ALIVE;
+    st.status[0][2] = ALIVE;
+    const [c, d] = decayInputs(st, 11, 4, true);
+    expect(c.mode).toBe('keep');
+    expect(d.mode).toBe('mask');
+    expect(c.criteria || d.criteria).toBe(false);
+  });
+});
+
+describe('criteriaLayout / criteriaView', () => {
+  it('names every block of the read-back vector: [C_rate | C_len | release | cross] per family, then the norms', () => {
+    const st = states();
+    st.status[0].fill(ALIVE);
+    const inputs = decayInputs(st, 11, 4, true);
+    const layout = criteriaLayout(inputs, true);
+    // Family 0 is all alive: no block. Family 1: 4 * 2 values at 0, then 5 norms.
+    expect(layout).toEqual({ blocks: [{ family: 1, offset: 0, channels: 2 }], normsOffset: 8, length: 13 });
+    const data = Float32Array.from({ length: 13 }, (_v, i) => i);
+    const view = criteriaView(layout, data, 2);
+    expect(view.families[0]).toBeNull();
+    expect(Array.from(view.families[1]!.cRate)).toEqual([0, 1]);
+    expect(Array.from(view.families[1]!.cLen)).toEqual([2, 3]);
+    expect(Array.from(view.families[1]!.release)).toEqual([4, 5]);
+    expect(Array.from(view.families[1]!.cross)).toEqual([6, 7]);
+    expect(Array.from(view.norms!)).toEqual([8, 9, 10, 11, 12]);
+    expect(criteriaLayout(inputs, false).normsOffset).toBeNull();
+    expect(criteriaView(layout, null, 2)).toEqual({ families: [null, null], norms: null });
+  });
+});
+
+describe('applyCriteria', () => {
+  it('releases a channel whose criteria passed: alive, excluded until the next point, with the decay it had reached', () => {
+    const st = states();
+    const view: DecayCriteria = { families: [crit(3, { cRate: [0, 0.9, 0], cLen: [0, 2, 0], release: [0, 1, 0] }), crit(2)], norms: null };
+    const t = applyCriteria(st, view, { ...opts, step: 11 });
+    expect(t.rectified).toEqual([{ family: 0, channel: 1, cRate: expect.closeTo(0.9, 6), cLen: 2, decay: 1 }]);
+    expect(st.status[0][1]).toBe(ALIVE);
+    expect(st.excluded[0][1]).toBe(1);
+    expect(st.selStep[0][1]).toBe(-1);
+    expect(t.removed).toEqual([]);
+    // The other decaying channel is untouched.
+    expect(st.status[1][0]).toBe(DECAYING);
+  });
+
+  it('removes decaying channels at n = N, and not before', () => {
+    const st = states();
+    const none: DecayCriteria = { families: [null, null], norms: null };
+    expect(applyCriteria(st, none, { ...opts, step: 13 }).removed).toEqual([]);
+    const t = applyCriteria(st, none, { ...opts, step: 14 });
+    expect(t.removed).toEqual([
+      { family: 0, channels: [1] },
+      { family: 1, channels: [0] },
+    ]);
+    expect(st.status[0][1]).toBe(REMOVED);
+    expect(st.status[1][0]).toBe(REMOVED);
+  });
+
+  it("removes a channel early when its step crossed OTOv2's half-space", () => {
+    const st = states();
+    const view: DecayCriteria = { families: [null, crit(2, { cross: [1, 0] })], norms: null };
+    const t = applyCriteria(st, view, { ...opts, sr: false, step: 11 });
+    expect(t.removed).toEqual([{ family: 1, channels: [0] }]);
+    expect(st.status[0][1]).toBe(DECAYING);
+    expect(t.closest).toBeNull();
+  });
+
+  it('a release wins over a crossing (the device never sets both; the CPU keeps the order)', () => {
+    const st = states();
+    const view: DecayCriteria = { families: [crit(3, { release: [0, 1, 0], cross: [0, 1, 0] }), null], norms: null };
+    const t = applyCriteria(st, view, { ...opts, step: 11 });
+    expect(t.rectified.map((r) => r.channel)).toEqual([1]);
+    expect(t.removed).toEqual([]);
+  });
+
+  it('tracks the decaying channel closest to release, first of equals, only with SR', () => {
+    const st = states();
+    // closeness = min(cRate / 0.5, cLen / 1.5): family 0 ch 1 -> min(0.4, 0.5) = 0.4; family 1 ch 0 -> min(1.2, 0.6) = 0.6.
+    const view: DecayCriteria = { families: [crit(3, { cRate: [9, 0.2, 9], cLen: [9, 0.75, 9] }), crit(2, { cRate: [0.6, 9], cLen: [0.9, 9] })], norms: null };
+    const t = applyCriteria(st, view, { ...opts, step: 11 });
+    expect(t.closest).toEqual({ family: 1, channel: 0, cRate: expect.closeTo(0.6, 6), cLen: expect.closeTo(0.9, 6), closeness: expect.closeTo(0.6, 6) });
+    // Alive and removed channels' criteria (9s above) are never considered.
+    const tie: DecayCriteria = { families: [crit(3, { cRate: [0, 0.5, 0], cLen: [0, 1.5, 0] }), crit(2, { cRate: [0.5, 0], cLen: [1.5, 0] })], norms: null };
+    expect(applyCriteria(states(), tie, { ...opts, step: 11 }).closest).toMatchObject({ family: 0, channel: 1, closeness: 1 });
+    expect(applyCriteria(states(), tie, { ...opts, sr: false, step: 11 }).closest).toBeNull();
+  });
+});
