@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { addRelu } from '../kernels/webgpu/add-relu';
 import { bnTrain } from '../kernels/webgpu/batchnorm';
 import { fastWebGpu } from '../kernels/webgpu/install';
 
@@ -147,7 +148,8 @@ export function disposeModel(model: Model): void {
 /**
  * Runs the graph. In training mode BatchNorm uses batch statistics and updates its running
  * averages in place (assign is not differentiated, so this is safe inside a gradient tape).
- * On WebGPU (fastWebGpu) training BN is one fused op, with the ReLU that alone consumes it.
+ * On WebGPU (fastWebGpu) training BN is one fused op, and a BN or residual add computes the
+ * ReLU that alone consumes it (see reluFusions).
  */
 export function forward(model: Model, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
   return tf.tidy(() => {
@@ -157,9 +159,9 @@ export function forward(model: Model, x: tf.Tensor4D, training: boolean): tf.Ten
       if (!t) throw new Error(`graph ${model.def.name}: tensor ${name} used before it is made`);
       return t;
     };
-    const fusedBn = training && fastWebGpu() ? bnReluPairs(model.def) : NO_FUSION;
+    const fused = training && fastWebGpu() ? reluFusions(model.def) : NO_FUSION;
     for (const op of model.def.ops) {
-      env.set(op.out, runOp(model, op, get, training, fusedBn));
+      env.set(op.out, runOp(model, op, get, training, fused));
     }
     return get(model.def.output) as tf.Tensor2D;
   });
@@ -169,11 +171,12 @@ const NO_FUSION: ReadonlySet<string> = new Set();
 const fusionPlans = new WeakMap<ModelDef, ReadonlySet<string>>();
 
 /**
- * The BN outputs whose only consumer is a ReLU: those BNs apply the ReLU themselves and the
- * ReLU op passes their output through. (A Gate Decorator gate or a residual add between BN
- * and ReLU leaves the pair unfused.) Computed once per def.
+ * The BN and residual-add outputs whose only consumer is a ReLU: those ops apply the ReLU
+ * themselves (one dispatch each way instead of two) and the ReLU op passes their output
+ * through. A Gate Decorator gate between BN and ReLU leaves the pair unfused. Computed once
+ * per def.
  */
-export function bnReluPairs(def: ModelDef): ReadonlySet<string> {
+export function reluFusions(def: ModelDef): ReadonlySet<string> {
   let plan = fusionPlans.get(def);
   if (plan) return plan;
   const consumers = new Map<string, Op[]>();
@@ -184,7 +187,7 @@ export function bnReluPairs(def: ModelDef): ReadonlySet<string> {
     const users = consumers.get(name) ?? [];
     return name !== def.output && users.length === 1 && users[0].kind === 'relu';
   };
-  plan = new Set(def.ops.filter((op) => op.kind === 'bn' && onlyByRelu(op.out)).map((op) => op.out));
+  plan = new Set(def.ops.filter((op) => (op.kind === 'bn' || op.kind === 'add') && onlyByRelu(op.out)).map((op) => op.out));
   fusionPlans.set(def, plan);
   return plan;
 }
@@ -193,7 +196,7 @@ function opInputs(op: Op): string[] {
   return op.kind === 'add' ? [op.a, op.b] : [op.input];
 }
 
-function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: boolean, fusedBn: ReadonlySet<string>): tf.Tensor {
+function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: boolean, fused: ReadonlySet<string>): tf.Tensor {
   switch (op.kind) {
     case 'conv': {
       const w = param(model, op.weight) as tf.Variable<tf.Rank.R4>;
@@ -211,11 +214,10 @@ function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: bo
       const gamma = param(model, op.gamma);
       const beta = param(model, op.beta);
       if (training && fastWebGpu()) {
-        const fused = bnTrain(input, gamma as tf.Tensor1D, beta as tf.Tensor1D, fusedBn.has(op.out), {
+        return bnTrain(input, gamma as tf.Tensor1D, beta as tf.Tensor1D, fused.has(op.out), {
           eps: BN_EPSILON,
           running: { mean, variance, momentum: BN_MOMENTUM },
-        });
-        return fused.y;
+        }).y;
       }
       let m: tf.Tensor = mean;
       let v: tf.Tensor = variance;
@@ -235,9 +237,9 @@ function runOp(model: Model, op: Op, get: (n: string) => tf.Tensor, training: bo
       return tf.mul(get(op.input), param(model, op.gate));
     case 'relu':
       // A fused BN already applied this ReLU.
-      return fusedBn.has(op.input) ? get(op.input) : tf.relu(get(op.input));
+      return fused.has(op.input) ? get(op.input) : tf.relu(get(op.input));
     case 'add':
-      return tf.add(get(op.a), get(op.b));
+      return fused.has(op.out) ? addRelu(get(op.a), get(op.b)) : tf.add(get(op.a), get(op.b));
     case 'maxpool':
       return tf.maxPool(get(op.input) as tf.Tensor4D, 2, 2, 'valid');
     case 'gap':
