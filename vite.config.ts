@@ -30,6 +30,9 @@ function contentSecurityPolicy(): Plugin {
 }
 
 export default defineConfig({
+  // Relative asset and worker URLs: the build works from any sub-path of a static host
+  // (GitHub Pages' /<repo>/, a folder on a university server) with no rebuild (docs/deploy.md).
+  base: './',
   plugins: [react(), contentSecurityPolicy()],
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },

@@ -40,6 +40,12 @@ export interface FigureInput {
   batch?: number;
   /** How it was measured when that differs from the default, or what limits the figure. */
   note?: string;
+  /** Which configuration of the benchmark, when it measures several (e.g. "plain" / "dpm"). */
+  variant?: string;
+  /** WebGPU only: "fast" (our kernels and fused ops) or "stock" (tfjs 4.22's own), see setFastWebGpu. */
+  kernels?: 'fast' | 'stock';
+  /** A figure's parts by name (e.g. dispatches per kernel), largest first. */
+  breakdown?: Record<string, number>;
 }
 
 /** One printed JSON line. */
@@ -63,6 +69,9 @@ export const figureInputSchema = z.object({
   model: z.string().optional(),
   batch: z.number().int().positive().optional(),
   note: z.string().optional(),
+  variant: z.string().optional(),
+  kernels: z.enum(['fast', 'stock']).optional(),
+  breakdown: z.record(z.string(), z.number()).optional(),
   bench: z.string().optional(),
   backend: z.string().optional(),
   device: z.string().optional(),
@@ -177,10 +186,18 @@ export function fmt(v: number): string {
 
 /** The readable table printed after the JSON lines. */
 export function formatTable(figures: readonly Figure[]): string {
-  const head = ['bench', 'model', 'batch', 'figure', 'value', 'unit'];
-  const rows = figures.map((f) => [f.bench, f.model ?? '', f.batch === undefined ? '' : String(f.batch), f.figure, fmt(f.value), f.unit]);
+  const head = ['bench', 'model', 'batch', 'variant', 'figure', 'value', 'unit'];
+  const rows = figures.map((f) => [
+    f.bench,
+    f.model ?? '',
+    f.batch === undefined ? '' : String(f.batch),
+    [f.variant, f.kernels].filter(Boolean).join('/'),
+    f.figure,
+    fmt(f.value),
+    f.unit,
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => (i === 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of rows) out.push(line(r));
   const notes = [...new Set(figures.map((f) => f.note).filter((n): n is string => !!n))];

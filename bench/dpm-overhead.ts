@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { pathToFileURL } from 'node:url';
 import type { EngineEvent } from '../src/engine/events';
-import { pruneConfigSchema } from '../src/engine/experiment';
 import { buildModelDef, disposeModel, initParams, trainableVars, forward, type Model } from '../src/engine/models';
-import { createPruning } from '../src/engine/pruning';
 import { noPruning } from '../src/engine/pruning/engine';
 import { fakeBatch } from '../src/engine/pruning/harness';
 import type { PruningHooks } from '../src/engine/pruning/types';
 import { SgdMomentum } from '../src/engine/train/optimizer';
 import type { BenchOptions, FigureInput } from './common';
+import { DPM_BENCH_NOTE, dpmBenchHooks } from './dpm-setup';
 
 /**
  * What DPM's bookkeeping costs per step: the time spent in its hooks (beforeUpdate: score
@@ -64,14 +63,12 @@ export async function run(opts: BenchOptions): Promise<FigureInput[]> {
 
   const dpmModel = initParams(buildModelDef(model), 1);
   const events: EngineEvent[] = [];
-  // Prune at step 0 with a decay longer than the run, so every timed step carries decaying groups.
-  const config = pruneConfigSchema.parse({ pruner: 'depgraph', schedule: 'sr', startAt: 0, points: 1, target: 0.5, decaySteps: 10_000, telemetryEvery: 1 });
-  const hooks = createPruning({ model: dpmModel, config, totalSteps: 100_000, emit: (e) => events.push(e) });
+  const hooks = dpmBenchHooks(dpmModel, (e) => events.push(e));
   const dpm = await timedSteps(dpmModel, hooks, steps, warmup, batch);
   hooks.dispose();
   disposeModel(dpmModel);
 
-  const note = `${steps} steps after ${warmup} warm-up, batch ${batch}; sr decay in progress, telemetry every step`;
+  const note = `${steps} steps after ${warmup} warm-up, batch ${batch}; ${DPM_BENCH_NOTE}`;
   return [
     { figure: 'plain training step', value: plain.step, unit: 'ms', model, batch, note },
     { figure: 'training step with DPM sr + telemetry', value: dpm.step, unit: 'ms', model, batch, note },

@@ -20,6 +20,7 @@ export const BENCHES: Record<string, BenchEntry> = {
   'slim-speedup': { about: 'inference speed-up of a slimmed model against its FLOPs reduction', load: () => import('./slim-speedup') },
   'data-load': { about: 'CIFAR-10 parsing speed from .bin files, .tar and .tar.gz', load: () => import('./data-load') },
   'dpm-overhead': { about: 'cost per step of DPM bookkeeping (decay, criteria, telemetry)', load: () => import('./dpm-overhead') },
+  dispatches: { about: 'GPU dispatches per training step by kernel, plain and with DPM (webgpu); conv-gradient serial work', load: () => import('./dispatches') },
   'dpm-compare': { about: 'abrupt vs DPM smooth vs self-rectifying pruning: accuracy, FLOPs kept', load: () => import('./dpm-compare'), slowQuick: true },
   'ui-responsiveness': { about: 'longest main-thread task while the app trains (Playwright, Chromium)', load: () => import('./ui-responsiveness'), browser: true },
 };

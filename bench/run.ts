@@ -3,20 +3,27 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setupNodeBackend } from '../src/cli/node-backend';
+import { fastWebGpu, setFastWebGpu } from '../src/engine/kernels/webgpu/install';
 import { deviceString, formatTable, isModelName, NODE_BACKENDS, type BenchOptions, type Figure, type NodeBackend } from './common';
 import { BENCHES, BENCH_NAMES, runRegistered } from './registry';
 
 const USAGE = `usage: npm run bench -- <name|all> [--backend cpu|webgpu] [--model tiny|resnet20|resnet56|vgg16]
                         [--batch N] [--quick] [--warmup N] [--windows N] [--steps N] [--target F] [--seconds N] [--out FILE]
+                        [--kernels fast|stock|both]
 benchmarks:
 ${BENCH_NAMES.map((n) => `  ${n.padEnd(20)} ${BENCHES[n].about}`).join('\n')}
-Each figure is printed as one JSON line, then a table. --out appends the JSON lines to FILE.`;
+Each figure is printed as one JSON line, then a table. --out appends the JSON lines to FILE.
+--kernels (webgpu): our kernels (fast, the default), tfjs 4.22's own (stock), or both in turn in one process.`;
 
 export interface CliArgs {
   names: string[];
   opts: BenchOptions;
   out?: string;
+  /** WebGPU kernel sets to run each benchmark with, in order; undefined: leave the switch alone. */
+  kernels?: Kernels[];
 }
+
+type Kernels = 'fast' | 'stock';
 
 export function parseBenchArgs(argv: string[]): CliArgs {
   const { values, positionals } = parseArgs({
@@ -33,6 +40,7 @@ export function parseBenchArgs(argv: string[]): CliArgs {
       target: { type: 'string' },
       seconds: { type: 'string' },
       out: { type: 'string' },
+      kernels: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -53,7 +61,7 @@ export function parseBenchArgs(argv: string[]): CliArgs {
     target: values.target === undefined ? undefined : fraction(values.target),
     seconds: count(values.seconds, 'seconds'),
   };
-  return { names: name === 'all' ? BENCH_NAMES : [name], opts, out: values.out };
+  return { names: name === 'all' ? BENCH_NAMES : [name], opts, out: values.out, kernels: kernelsArg(values.kernels, opts.backend) };
 }
 
 export class UsageError extends Error {}
@@ -65,16 +73,26 @@ function count(s: string | undefined, what: string, min = 1): number | undefined
   return n;
 }
 
+function kernelsArg(s: string | undefined, backend: NodeBackend): Kernels[] | undefined {
+  if (s === undefined) return undefined;
+  if (backend !== 'webgpu') throw new UsageError('--kernels needs --backend webgpu');
+  // Ours first: if the stock run is slow enough to hit a time limit, our figures are already out.
+  if (s === 'both') return ['fast', 'stock'];
+  if (s === 'fast' || s === 'stock') return [s];
+  throw new UsageError(`--kernels must be fast, stock or both, got "${s}"`);
+}
+
 function fraction(s: string): number {
   const f = Number(s);
   if (!(f > 0 && f < 1)) throw new UsageError(`--target must be a fraction in (0, 1), got "${s}"`);
   return f;
 }
 
-async function main(): Promise<number> {
+/** Runs the benchmarks named on the command line; resolves to the process exit code. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
   let args: CliArgs;
   try {
-    args = parseBenchArgs(process.argv.slice(2));
+    args = parseBenchArgs(argv);
   } catch (e) {
     console.error(e instanceof Error ? e.message : String(e));
     return 2;
@@ -89,24 +107,35 @@ async function main(): Promise<number> {
   const all: Figure[] = [];
   let failed = 0;
   for (const name of args.names) {
-    try {
-      const figures = await runRegistered(name, args.opts, { backend: args.opts.backend, device, date });
-      const lines = figures.map((f) => JSON.stringify(f));
-      for (const l of lines) console.log(l);
-      if (args.out && lines.length > 0) {
-        const path = resolve(args.out);
-        await mkdir(dirname(path), { recursive: true });
-        await appendFile(path, lines.join('\n') + '\n');
+    for (const kernels of args.kernels ?? [undefined]) {
+      const label = kernels ? `${name} (${kernels} kernels)` : name;
+      try {
+        if (kernels) setFastWebGpu(kernels === 'fast');
+        const figures = (await runRegistered(name, args.opts, { backend: args.opts.backend, device, date })).map((f) => stampKernels(f, args.opts.backend));
+        // Printed per benchmark as it finishes: a run cut short by a time limit keeps what it had.
+        const lines = figures.map((f) => JSON.stringify(f));
+        for (const l of lines) console.log(l);
+        if (args.out && lines.length > 0) {
+          const path = resolve(args.out);
+          await mkdir(dirname(path), { recursive: true });
+          await appendFile(path, lines.join('\n') + '\n');
+        }
+        all.push(...figures);
+      } catch (e) {
+        failed++;
+        console.error(`benchmark ${label} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       }
-      all.push(...figures);
-    } catch (e) {
-      failed++;
-      console.error(`benchmark ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     }
   }
   console.log('');
   console.log(formatTable(all));
   return failed > 0 ? 1 : 0;
+}
+
+/** On WebGPU every figure says which kernels produced it, unless the benchmark said so itself. */
+function stampKernels(f: Figure, backend: NodeBackend): Figure {
+  if (backend !== 'webgpu' || f.kernels) return f;
+  return { ...f, kernels: fastWebGpu() ? 'fast' : 'stock' };
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;

@@ -2,7 +2,11 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useWebGpuBackend } from '../src/engine/kernels/webgpu/test-util';
+import { buildModelDef } from '../src/engine/models';
+import { convCases, worstInvocation } from './dispatches';
+import { stockConvGradGeometry } from '../src/engine/kernels/webgpu/conv-geometry';
 import { figureSchema, formatTable, median, stampFigures, type BenchOptions, type Figure } from './common';
 import { BENCHES, runRegistered } from './registry';
 import { parseBenchArgs } from './run';
@@ -17,7 +21,7 @@ const STAMP = { backend: 'cpu', device: 'cpu; smoke test', date: '2026-11-25T00:
 /** The smallest run every benchmark accepts: one timed step, batch 1. */
 const SMALLEST: BenchOptions = { backend: 'cpu', quick: true, batch: 1, warmup: 0, windows: 1, steps: 1 };
 /** Units whose figures cannot be zero or negative whatever the timing noise. */
-const POSITIVE_UNITS = new Set(['images/s', 'ms', 's', 'bytes', 'MB', 'MACs/image', 'params', 'x']);
+const POSITIVE_UNITS = new Set(['images/s', 'ms', 's', 'bytes', 'MB', 'MACs/image', 'params', 'x', 'MACs', 'dispatches']);
 
 function checkFigures(bench: string, figures: Figure[]): void {
   expect(figures.length).toBeGreaterThan(0);
@@ -112,6 +116,10 @@ describe('command line', () => {
     expect(() => parseBenchArgs(['slim-speedup', '--batch', '0'])).toThrow(/--batch/);
     expect(() => parseBenchArgs(['slim-speedup', '--target', '1.5'])).toThrow(/--target/);
     expect(() => parseBenchArgs([])).toThrow(/usage/);
+    expect(parseBenchArgs(['train-throughput', '--backend', 'webgpu', '--kernels', 'both']).kernels).toEqual(['fast', 'stock']);
+    expect(parseBenchArgs(['train-throughput', '--backend', 'webgpu']).kernels).toBeUndefined();
+    expect(() => parseBenchArgs(['train-throughput', '--kernels', 'stock'])).toThrow(/needs --backend webgpu/);
+    expect(() => parseBenchArgs(['train-throughput', '--backend', 'webgpu', '--kernels', 'mine'])).toThrow(/--kernels/);
   });
 
   it('prints one JSON line per figure, then the table', async () => {
@@ -125,6 +133,70 @@ describe('command line', () => {
     const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Figure);
     checkFigures('slim-speedup', json);
     for (const f of json) expect(f.device).toMatch(/^cpu; CPU: /);
-    expect(stdout).toMatch(/bench\s+model\s+batch\s+figure\s+value\s+unit/);
+    expect(stdout).toMatch(/bench\s+model\s+batch\s+variant\s+figure\s+value\s+unit/);
   });
+});
+
+describe('dispatches: conv gradient geometry', () => {
+  it('walks every conv of the model with its input size', () => {
+    const def = buildModelDef('resnet56');
+    const cases = convCases('resnet56', 128);
+    // 55 3x3 convs and the two strided 1x1 projections of option-B shortcuts.
+    expect(cases).toHaveLength(def.ops.filter((o) => o.kind === 'conv').length);
+    expect(cases).toHaveLength(57);
+    expect(cases[0].c).toEqual({ batch: 128, inH: 32, inW: 32, inC: 3, outC: 16, k: 3, stride: 1, inputGrad: false });
+    expect(cases.slice(1).every((x) => (x.c as { inputGrad?: boolean }).inputGrad === true)).toBe(true);
+    const down = cases.filter((x) => x.c.k === 1);
+    expect(down.map((x) => [x.c.inH, x.c.inC, x.c.outC, x.c.stride])).toEqual([
+      [32, 16, 32, 2],
+      [16, 32, 64, 2],
+    ]);
+  });
+
+  it("finds stock tfjs's worst invocation: a filter-gradient weight looping over batch x 32 x 32", () => {
+    const w = worstInvocation('resnet56', 128, stockConvGradGeometry);
+    expect(w.program.serialMacs).toBe(128 * 32 * 32);
+    expect(w.program.program).toMatch(/BackpropFilter/);
+    // Of the convs tied at that count, the stem has the fewest weights, so the fewest invocations.
+    expect(w.conv).toBe('stem');
+    expect(w.program.invocations).toBe(3 * 3 * 3 * 16);
+  });
+});
+
+describe('dispatches on WebGPU (tiny model, SwiftShader)', () => {
+  beforeAll(useWebGpuBackend, 60_000);
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('counts one step, plain and with DPM, fast and stock, by kernel', async () => {
+    const figures = await runChecked('dispatches', { backend: 'webgpu', quick: true, model: 'tiny', batch: 2, warmup: 1 });
+    const pick = (figure: string, variant: string, kernels: string) => {
+      const f = figures.find((x) => x.figure === figure && x.variant === variant && x.kernels === kernels);
+      expect(f, `${figure} ${variant}/${kernels}`).toBeDefined();
+      return f!;
+    };
+    const convs = buildModelDef('tiny').ops.filter((o) => o.kind === 'conv').length;
+    for (const variant of ['plain', 'dpm']) {
+      for (const kernels of ['fast', 'stock']) {
+        const total = pick('dispatches_per_step', variant, kernels);
+        const breakdown = total.breakdown!;
+        expect(Object.values(breakdown).reduce((a, b) => a + b, 0)).toBe(total.value);
+        expect(pick('dispatches_with_at_most_4_workgroups', variant, kernels).value).toBeLessThanOrEqual(total.value);
+        if (kernels === 'stock') {
+          // tfjs's own programs: one filter gradient per conv, one input gradient per conv but the stem (its input is the image).
+          expect(breakdown.Conv2DDerFilterProgram).toBe(convs);
+          expect(breakdown.Conv2DDerInputProgram).toBe(convs - 1);
+        }
+      }
+    }
+    for (const kernels of ['fast', 'stock']) {
+      const plain = pick('dispatches_per_step', 'plain', kernels).value;
+      const dpm = pick('dispatches_per_step', 'dpm', kernels).value;
+      expect(dpm).toBeGreaterThan(plain);
+      const extra = figures.find((x) => x.figure === 'dpm_extra_dispatches' && x.kernels === kernels)!;
+      expect(extra.value).toBeCloseTo((dpm - plain) / plain, 12);
+    }
+    expect(figures.filter((x) => x.figure === 'max_serial_macs_per_invocation').map((x) => x.model)).toEqual(expect.arrayContaining(['resnet56', 'vgg16']));
+  }, 180_000);
 });

@@ -24,6 +24,8 @@ export const FLAG_OPTIONS = {
   backend: { type: 'string' },
   pruner: { type: 'string' },
   schedule: { type: 'string' },
+  /** compare: the schedules to run one after another, comma separated. */
+  schedules: { type: 'string' },
   target: { type: 'string' },
   'target-kind': { type: 'string' },
   'start-at': { type: 'string' },

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
+import { makeFashionMnistFixtureFiles } from '../engine/data/fixture';
 import { configFromFlags, parseFlags, UsageError } from './args';
+import type { CompareRow } from './compare';
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 300_000 });
 
 describe('cli flags', () => {
   it('map onto the experiment config, defaults elsewhere', () => {
@@ -45,6 +47,45 @@ describe('cli process', () => {
     expect(typeof summary.testAcc).toBe('number');
     expect(typeof summary.rectifications).toBe('number');
     expect(summary.srCloseness).toBeGreaterThan(0);
+    // damage: one entry for the one pruning point, also printed as its own event.
+    expect(summary.damage).toEqual([expect.objectContaining({ step: 0, schedule: 'sr', channels: expect.any(Number) })]);
+    expect(types).toContain('damage');
+  });
+
+  it('compare runs abrupt, SP and SR on the same Fashion-MNIST files and seed: a JSON line each, then a table', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpm-fm-'));
+    for (const f of makeFashionMnistFixtureFiles({ train: 40, test: 16 })) writeFileSync(join(dir, f.name), f.bytes);
+    const r = cli(
+      'compare', '--schedules', 'abrupt,sp,sr', '--model', 'tiny', '--dataset', 'fashion-mnist', '--data', dir, '--train-limit', '32',
+      '--epochs', '1', '--batch-size', '8', '--start-at', '0.25', '--points', '1', '--decay-steps', '2', '--target', '0.6', '--backend', 'cpu',
+    );
+    expect(r.stderr).not.toMatch(/Error|at .*\.ts:/);
+    expect(r.status).toBe(0);
+    const [json, table] = r.stdout.trim().split('\n\n');
+    const rows = json.split('\n').map((l) => JSON.parse(l) as CompareRow);
+    expect(rows.map((row) => row.schedule)).toEqual(['abrupt', 'sp', 'sr']);
+    for (const row of rows) {
+      expect(row.type).toBe('compare');
+      expect(row.flopsFraction).toBeLessThanOrEqual(0.6);
+      expect(typeof row.testAcc).toBe('number');
+      expect(typeof row.rectifications).toBe('number');
+      // One pruning point (step 1 of 4), measured.
+      expect(row.damage).toHaveLength(1);
+      expect(row.damage[0]).toMatchObject({ step: 1, schedule: row.schedule });
+      expect(Number.isFinite(row.damage[0].lossBefore)).toBe(true);
+    }
+    // Same seed, same data: every schedule starts from the same loss before its point.
+    expect(rows[1].damage[0].lossBefore).toBe(rows[0].damage[0].lossBefore);
+    expect(rows[2].damage[0].accBefore).toBe(rows[0].damage[0].accBefore);
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/^schedule\s+test acc\s+FLOPs kept.*max peak rise/);
+    expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['abrupt', 'sp', 'sr']);
+  });
+
+  it('compare refuses an unknown schedule with a usage error', () => {
+    const r = cli('compare', '--schedules', 'abrupt,slow');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('"slow" is not one of abrupt, sp, sr');
   });
 
   it('train --export-onnx writes the trained tiny model as ONNX that ONNX Runtime runs', async () => {

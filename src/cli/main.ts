@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { countCost } from '../engine/cost';
-import { loadPath } from '../engine/data/load-path';
+import { FASHION_MNIST_SYSTEM_DIR } from '../engine/data/fashion-mnist';
+import { loadFashionMnistPath, loadPath } from '../engine/data/load-path';
 import { syntheticDataset } from '../engine/data/synthetic';
 import { DataError, type Dataset } from '../engine/data/types';
 import type { EngineEvent } from '../engine/events';
@@ -10,6 +11,7 @@ import { disposeModel } from '../engine/models/graph';
 import { runExperiment } from '../engine/train/run';
 import { configFromFlags, parseFlags, UsageError, type Flags } from './args';
 import { evalCommand, loadInit, writeOnnxExport, writeTorchExport } from './init-weights';
+import { compareTable, damageFigures, parseSchedules, type CompareRow, type DamageFigures } from './compare';
 import { BackendSetupError, setupNodeBackend } from './node-backend';
 
 const USAGE = `DPM Playground command line: the app's engine, headless.
@@ -18,8 +20,12 @@ const USAGE = `DPM Playground command line: the app's engine, headless.
   npm run cli -- train --model tiny --dataset synthetic --epochs 1 --backend cpu [--json]
   npm run cli -- prune --model tiny --pruner depgraph --schedule sr --target 0.5 [--json]
   npm run cli -- eval  --init resnet56.th [--model resnet56] --dataset cifar10 --data PATH [--json]
+  npm run cli -- compare --schedules abrupt,sp,sr --model tiny --dataset fashion-mnist [--json]
+           (the same config and seed under each schedule; a JSON line per schedule, then a table)
 
-Data:    --dataset synthetic|cifar10  --data PATH (cifar-10-binary.tar.gz, a folder of .bin files, or one .bin)
+Data:    --dataset synthetic|cifar10|fashion-mnist  --data PATH
+           cifar10: cifar-10-binary.tar.gz, a folder of .bin files, or one .bin
+           fashion-mnist: the folder of its four IDX files, gzipped or not (default ${FASHION_MNIST_SYSTEM_DIR})
          --train-limit N --test-limit N --synthetic-size N --no-augment
 Train:   --epochs --batch-size --lr --momentum --weight-decay --lr-schedule cosine|step|constant --seed
 Prune:   --pruner none|depgraph|otov2|gate --schedule abrupt|sp|sr --target F --target-kind flops|params
@@ -57,8 +63,10 @@ async function main(argv: string[]): Promise<number> {
         return await train(configFromFlags(flags, command), flags, out);
       case 'eval':
         return await evalCommand(configFromFlags(flags, 'train'), flags, out);
+      case 'compare':
+        return await compare(flags);
       default:
-        throw new UsageError(`unknown command "${command}": use info, train, prune or eval`);
+        throw new UsageError(`unknown command "${command}": use info, train, prune, eval or compare`);
     }
   } catch (e) {
     const known = e instanceof DataError || e instanceof UsageError || e instanceof BackendSetupError;
@@ -89,8 +97,10 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
   const init = flags.init ? await loadInit(flags, out) : undefined;
   const dataset = await loadDataset(config, flags);
   let closeness: number | null = null;
+  const damage: DamageFigures[] = [];
   const emit = (e: EngineEvent) => {
     if (e.type === 'criteria') closeness = Math.max(closeness ?? 0, e.closeness);
+    if (e.type === 'damage') damage.push(damageFigures(e));
     out(e, describeEvent(e));
   };
   emit({ type: 'backend', backend, requested: config.backend });
@@ -103,6 +113,8 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
     rectifications: summary.rectifications,
     /** Self-Rectifying: the highest release closeness reached (1 = released); null without SR. */
     srCloseness: closeness,
+    /** What each pruning point did to training (docs/method.md, "Damage and recovery"). */
+    damage,
     steps: summary.steps,
     seconds: summary.seconds,
     dense: summary.dense,
@@ -123,16 +135,65 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
   return 0;
 }
 
+/** Runs the same config and seed under each listed schedule, one after another. */
+async function compare(flags: Flags): Promise<number> {
+  const schedules = parseSchedules(flags.schedules);
+  const base = configFromFlags(flags, 'prune');
+  if (base.prune.pruner === 'none') throw new UsageError('compare: --pruner none prunes nothing; pick depgraph, otov2 or gate');
+  const backend = await setupNodeBackend(base.backend);
+  const dataset = await loadDataset(base, flags);
+  const rows: CompareRow[] = [];
+  for (const schedule of schedules) {
+    const config: ExperimentConfig = { ...base, prune: { ...base.prune, schedule } };
+    process.stderr.write(`compare: ${schedule} (${rows.length + 1} of ${schedules.length})\n`);
+    const damage: DamageFigures[] = [];
+    const summary = await runExperiment(config, {
+      dataset,
+      backend,
+      emit: (e) => {
+        if (e.type === 'damage') damage.push(damageFigures(e));
+        if (flags.verbose) {
+          const line = describeEvent(e);
+          if (line) process.stderr.write(`  ${line}\n`);
+        }
+      },
+    });
+    if (summary.slimModel) disposeModel(summary.slimModel);
+    const row: CompareRow = {
+      type: 'compare',
+      schedule,
+      testAcc: summary.testAcc,
+      flopsFraction: summary.flopsFraction,
+      paramsFraction: summary.paramsFraction,
+      rectifications: summary.rectifications,
+      damage,
+      steps: summary.steps,
+      seconds: summary.seconds,
+    };
+    rows.push(row);
+    process.stdout.write(`${JSON.stringify(row)}\n`);
+  }
+  if (!flags.json) process.stdout.write(`\n${compareTable(rows)}\n`);
+  return 0;
+}
+
 async function loadDataset(config: ExperimentConfig, flags: Flags): Promise<Dataset> {
   if (config.data.dataset === 'synthetic') {
     const size = config.data.syntheticSize;
     return syntheticDataset({ seed: config.train.seed, trainSize: size, testSize: Math.max(100, Math.round(size / 5)) });
+  }
+  if (config.data.dataset === 'fashion-mnist') {
+    const { dataset, summary } = await loadFashionMnistPath(flags.data ?? FASHION_MNIST_SYSTEM_DIR);
+    for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
+    return dataset;
   }
   if (!flags.data) throw new UsageError('--dataset cifar10 needs --data PATH (cifar-10-binary.tar.gz, a folder of .bin files, or one .bin file)');
   const { dataset, summary } = await loadPath(flags.data);
   for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
   return dataset;
 }
+
+const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
 
 /** One readable line per event for humans (--json prints the events themselves). */
 function describeEvent(e: EngineEvent): string {
@@ -153,6 +214,8 @@ function describeEvent(e: EngineEvent): string {
       return `cost   step ${e.step}  FLOPs ${(e.flopsFraction * 100).toFixed(1)}%  params ${(e.paramsFraction * 100).toFixed(1)}%`;
     case 'slim':
       return `slimmed: ${e.before.params} -> ${e.after.params} params, ${e.before.flops} -> ${e.after.flops} MACs, max |diff| ${e.maxAbsDiff.toExponential(2)}`;
+    case 'damage':
+      return `damage step ${e.step} [${e.schedule}]  loss ${e.lossBefore.toFixed(3)}  peak rise ${e.peakRise.toFixed(3)}  recovered ${e.recoverySteps === null ? 'not by the end' : `in ${e.recoverySteps} step(s)`}  acc ${pct(e.accBefore)} -> ${pct(e.accAfter)}`;
     case 'status':
       return `[${e.phase}] ${e.message}`;
     case 'backend':

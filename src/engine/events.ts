@@ -101,6 +101,29 @@ export type EngineEvent =
     }
   /** Channels whose decay finished (or abrupt masking): they are now exactly zero. */
   | { type: 'removed'; step: number; family: string; channels: number[] }
+  /**
+   * What one pruning point did to training (src/engine/train/damage.ts; docs/method.md).
+   * lossBefore: mean training loss of the steps just before; peakRise: highest rise of the
+   * smoothed loss over it in the point's window (`window` steps: N for SP/SR, a few for
+   * abrupt), at `peakStep`; recoverySteps: steps from the point until the smoothed loss is
+   * back within `tolerance` of lossBefore (0: it never left; null: not by the run's end).
+   * accBefore / accAfter: test accuracy on a fixed probe of the test split just before the
+   * point and once its channels are gone (null when not measured).
+   */
+  | {
+      type: 'damage';
+      step: number;
+      schedule: 'abrupt' | 'sp' | 'sr';
+      channels: number;
+      window: number;
+      lossBefore: number;
+      peakRise: number;
+      peakStep: number;
+      tolerance: number;
+      recoverySteps: number | null;
+      accBefore: number | null;
+      accAfter: number | null;
+    }
   | { type: 'checkpoint'; step: number; epoch: number; key: string }
   | {
       type: 'slim';

@@ -10,7 +10,8 @@ import { z } from './zod';
 export const MODEL_NAMES = ['tiny', 'resnet20', 'resnet56', 'resnet20a', 'resnet56a', 'vgg16'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
-export const DATASET_NAMES = ['synthetic', 'cifar10'] as const;
+export const DATASET_NAMES = ['synthetic', 'cifar10', 'fashion-mnist'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
 export const BACKEND_NAMES = ['webgpu', 'webgl', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
@@ -24,7 +25,7 @@ export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 export const dataConfigSchema = z.object({
   dataset: z.enum(DATASET_NAMES).default('synthetic'),
-  /** Same-origin (or user-given) folder holding the CIFAR-10 .bin shards; empty = files the user drops. */
+  /** Same-origin (or user-given) folder holding the data set's files (CIFAR-10 .bin shards, Fashion-MNIST .gz); empty = files the user drops. */
   url: z.string().max(2048).default(''),
   /** Use at most this many training / test images (0 = all). */
   trainLimit: z.number().int().min(0).max(50_000).default(0),

@@ -17,6 +17,7 @@ export type TelemetryEvent = EventOf<'telemetry'>;
 export type PruneEvent = EventOf<'prune'>;
 export type RectifyEvent = EventOf<'rectify'>;
 export type RemovedEvent = EventOf<'removed'>;
+export type DamageEvent = EventOf<'damage'>;
 export type BackendEvent = EventOf<'backend'>;
 export type ModelEvent = EventOf<'model'>;
 export type ErrorEvent = EventOf<'error'>;
@@ -42,6 +43,8 @@ export interface RunDerived {
   prunes: Series<PruneEvent>;
   rectifications: Series<RectifyEvent>;
   removals: Series<RemovedEvent>;
+  /** What each pruning point did to training (one per point, in the order they settled). */
+  damage: Series<DamageEvent>;
   checkpoint: EventOf<'checkpoint'> | null;
   slim: EventOf<'slim'> | null;
   latency: EventOf<'latency'> | null;
@@ -68,6 +71,7 @@ export function initialRunDerived(): RunDerived {
     prunes: emptySeries(),
     rectifications: emptySeries(),
     removals: emptySeries(),
+    damage: emptySeries(),
     checkpoint: null,
     slim: null,
     latency: null,
@@ -130,6 +134,9 @@ export function reduceEvent(state: RunDerived, event: EngineEvent): RunDerived {
       break;
     case 'removed':
       s.removals = append(state.removals, event);
+      break;
+    case 'damage':
+      s.damage = append(state.damage, event);
       break;
     case 'checkpoint':
       s.checkpoint = event;

@@ -195,6 +195,15 @@ describe('decode', () => {
     expect(decode('v=abc&ep=7').ignored[0].reason).toMatch(/not a supported version/);
   });
 
+  it('reads ds=fashion-mnist (added in version 1: a new value changes no old link)', () => {
+    const { config, ignored } = decode('v=1&ds=fashion-mnist&du=data%2Ffashion-mnist%2F');
+    expect(ignored).toEqual([]);
+    expect(config.data.dataset).toBe('fashion-mnist');
+    expect(config.data.url).toBe('data/fashion-mnist/');
+    expect(encode(config)).toBe('v=1&ds=fashion-mnist&du=data%2Ffashion-mnist%2F');
+    expect(decode('v=1&ds=mnist').ignored[0].reason).toMatch(/synthetic, cifar10, fashion-mnist/);
+  });
+
   it('uses the first of repeated keys', () => {
     const { config, ignored } = decode('v=1&ep=5&ep=9');
     expect(config.train.epochs).toBe(5);

@@ -96,7 +96,8 @@ export function createEngineClient(handlers: EngineClientHandlers): EngineClient
     async start(req) {
       await call(() => remote.listen(listenerFor(req.runId)));
       try {
-        return await call(() => remote.start(req));
+        const pageUrl = req.pageUrl ?? (typeof document !== 'undefined' ? document.baseURI : undefined);
+        return await call(() => remote.start({ ...req, pageUrl }));
       } finally {
         if (crashed === null && !disposed) void call(() => remote.listen(idle)).catch(() => undefined);
       }

@@ -32,7 +32,7 @@ function store(): Promise<RunStore | null> {
   return storePromise;
 }
 
-async function datasetFor(config: ExperimentConfig, emit: (e: EngineEvent) => void): Promise<Dataset> {
+async function datasetFor(config: ExperimentConfig, emit: (e: EngineEvent) => void, pageUrl: string | undefined): Promise<Dataset> {
   const d = config.data;
   if (d.dataset === 'synthetic') {
     const key = `${config.train.seed}/${d.syntheticSize}`;
@@ -42,12 +42,15 @@ async function datasetFor(config: ExperimentConfig, emit: (e: EngineEvent) => vo
     }
     return synthetic.data;
   }
+  const label = d.dataset === 'fashion-mnist' ? 'Fashion-MNIST' : 'CIFAR-10';
   if (d.url) {
-    emit({ type: 'status', phase: 'loading-data', message: `downloading CIFAR-10 from ${d.url}`, progress: 0 });
-    uploaded = await loadFromUrl(d.url, (fraction, message) => emit({ type: 'status', phase: 'loading-data', message, progress: fraction }));
+    emit({ type: 'status', phase: 'loading-data', message: `downloading ${label} from ${d.url}`, progress: 0 });
+    uploaded = await loadFromUrl(d.url, (fraction, message) => emit({ type: 'status', phase: 'loading-data', message, progress: fraction }), { dataset: d.dataset, pageUrl });
     return uploaded;
   }
-  if (!uploaded) throw new DataError('CIFAR-10', 'no CIFAR-10 files are loaded: drop cifar-10-binary.tar.gz (or the .bin files) on the page, or give a URL');
+  const drop = d.dataset === 'fashion-mnist' ? 'the four Fashion-MNIST .gz files (train-images-idx3-ubyte.gz …)' : 'cifar-10-binary.tar.gz (or the .bin files)';
+  if (!uploaded) throw new DataError(label, `no ${label} files are loaded: drop ${drop} on the page, or give a URL`);
+  if (uploaded.name !== d.dataset) throw new DataError(label, `the files loaded are ${uploaded.name}, not ${label}: drop ${drop} on the page, or give a URL`);
   return uploaded;
 }
 
@@ -114,7 +117,7 @@ async function runOnce(req: StartRequest, ctl: RunControl): Promise<void> {
       emit({ type: 'error', message, recoverable: true, hint: 'your progress up to the last checkpoint is saved: resume the run (WebGPU again, or pick another backend)' });
       ctl.stop();
     });
-    const dataset = await datasetFor(config, emit);
+    const dataset = await datasetFor(config, emit, req.pageUrl);
     const summary = await runExperiment(config, {
       dataset,
       emit,

@@ -26,6 +26,11 @@ export interface StartRequest {
   config: ExperimentConfig;
   /** Resume from this run's last checkpoint instead of starting fresh. */
   resume?: boolean;
+  /**
+   * The page's base URL (document.baseURI), which relative data URLs resolve against: in the
+   * worker, `location` is the worker script's, and the app may be served from any sub-path.
+   */
+  pageUrl?: string;
 }
 
 export interface EngineApi {

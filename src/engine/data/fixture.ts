@@ -1,5 +1,6 @@
 import { gzipSync } from 'fflate';
 import { CIFAR10_CLASS_NAMES, CIFAR10_META_FILE, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, encodeCifarBatch } from './cifar-binary';
+import { encodeIdx } from './idx';
 import { deriveSeed } from './rng';
 import { generateSyntheticSplit } from './synthetic';
 
@@ -111,4 +112,31 @@ export function makeCifarFixtureArchive(opts: FixtureOptions = {}): Uint8Array {
   const readme = { name: `${FIXTURE_DIR}/readme.html`, bytes: enc.encode('<p>Generated CIFAR-10 fixture (synthetic images).</p>\n') };
   const entries: TarEntry[] = [{ name: `${FIXTURE_DIR}/`, bytes: new Uint8Array(0), type: '5' }, ...files, readme];
   return gzipDeterministic(writeTar(entries));
+}
+
+/**
+ * The four Fashion-MNIST IDX files (gzipped as released unless `gzip` is false), holding
+ * deterministic 28×28 grey images: image i is filled with the value (7·i + label) mod 256
+ * inside a border, so tests can check every pixel's place after padding.
+ */
+export function makeFashionMnistFixtureFiles(opts: { train?: number; test?: number; gzip?: boolean } = {}): { name: string; bytes: Uint8Array }[] {
+  const train = opts.train ?? 20;
+  const test = opts.test ?? 10;
+  const gz = opts.gzip ?? true;
+  const files: { name: string; bytes: Uint8Array }[] = [];
+  for (const [prefix, n] of [['train', train], ['t10k', test]] as const) {
+    const labels = new Uint8Array(n).map((_, i) => (i * 3) % 10);
+    const pixels = new Uint8Array(n * 28 * 28);
+    for (let i = 0; i < n; i++) {
+      for (let y = 1; y < 27; y++) for (let x = 1; x < 27; x++) pixels[i * 784 + y * 28 + x] = (7 * i + labels[i]) % 256;
+    }
+    const suffix = gz ? '.gz' : '';
+    files.push({ name: `${prefix}-images-idx3-ubyte${suffix}`, bytes: maybeGzip(encodeIdx([n, 28, 28], pixels), gz) });
+    files.push({ name: `${prefix}-labels-idx1-ubyte${suffix}`, bytes: maybeGzip(encodeIdx([n], labels), gz) });
+  }
+  return files;
+}
+
+function maybeGzip(bytes: Uint8Array, gz: boolean): Uint8Array {
+  return gz ? gzipDeterministic(bytes) : bytes;
 }

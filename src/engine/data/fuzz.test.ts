@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeCifarFixtureArchive, makeCifarFixtureFiles, writeTar } from './fixture';
+import { makeCifarFixtureArchive, makeCifarFixtureFiles, makeFashionMnistFixtureFiles, writeTar } from './fixture';
 import { loadFiles } from './load-files';
 import { DataError } from './types';
 
@@ -20,9 +20,14 @@ function damage(base: Uint8Array, cut: number, flips: [number, number][]): Uint8
   return out;
 }
 
+// Fashion-MNIST: one damaged member at a time, the other three intact (a lone file cannot load).
+const fashionGz = makeFashionMnistFixtureFiles({ train: 4, test: 2 });
+const fashionRaw = makeFashionMnistFixtureFiles({ train: 4, test: 2, gzip: false });
+
 function outcome(name: string, bytes: Uint8Array): 'dataset' | 'data-error' {
   try {
-    const { dataset } = loadFiles([{ name, bytes }], { maxBytes: 4 * 1024 * 1024 });
+    const fashion = name.includes('ubyte') ? [...fashionGz, ...fashionRaw].filter((f) => f.name.replace(/\.gz$/, '') !== name.replace(/\.gz$/, '') && f.name.endsWith('.gz') === name.endsWith('.gz')) : [];
+    const { dataset } = loadFiles([...fashion, { name, bytes }], { maxBytes: 4 * 1024 * 1024 });
     expect(dataset.train.count).toBeGreaterThan(0);
     expect(dataset.train.images.length).toBe(dataset.train.count * 3072);
     return 'dataset';
@@ -43,6 +48,7 @@ describe('fuzz: truncations and byte flips', () => {
     ['cifar-10-binary.tar.gz', archive],
     ['cifar-10-binary.tar', tar],
     ['data_batch_1.bin', bin],
+    ...[...fashionGz, ...fashionRaw].map((f) => [f.name, f.bytes] as const),
   ] as const) {
     it(`${name}: always a Dataset or a DataError`, () => {
       const seen = new Set<string>();
@@ -60,5 +66,6 @@ describe('fuzz: truncations and byte flips', () => {
     expect(outcome('a.tar.gz', archive)).toBe('dataset');
     expect(outcome('a.tar', tar)).toBe('dataset');
     expect(outcome('data_batch_1.bin', bin)).toBe('dataset');
+    for (const f of [...fashionGz, ...fashionRaw]) expect(outcome(f.name, f.bytes)).toBe('dataset');
   });
 });

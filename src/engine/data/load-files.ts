@@ -10,6 +10,8 @@ import {
   requireMember,
   sliceSplit,
 } from './cifar-binary';
+import { isFashionMnistInput, loadFashionMnistFiles } from './fashion-mnist';
+import { looksLikeIdx } from './idx';
 import { DataError, type Dataset, type ImageSplit } from './types';
 
 /**
@@ -159,9 +161,21 @@ export function addInputFile(c: CifarCollector, file: InputFile, opts: LoadOptio
   c.add(file.name, bytes, true);
 }
 
-/** Loads CIFAR-10 from user-given files. Throws a DataError the user can act on. */
+/**
+ * Loads CIFAR-10, or Fashion-MNIST when the files are named like its IDX files, from
+ * user-given files. Throws a DataError the user can act on.
+ */
 export function loadFiles(files: InputFile[], opts: LoadOptions = {}): LoadResult {
   if (files.length === 0) throw new DataError('(no files)', 'no files were given.');
+  if (isFashionMnistInput(files)) {
+    const other = files.find((f) => classifyMember(f.name));
+    if (other) throw new DataError(other.name, 'a CIFAR-10 file among Fashion-MNIST files: load one data set at a time.');
+    return loadFashionMnistFiles(files, opts);
+  }
+  const idx = files.find((f) => looksLikeIdx(asBytes(f.bytes)));
+  if (idx) {
+    throw new DataError(idx.name, 'this is an IDX file (the MNIST / Fashion-MNIST format) under another name. Name it as released, e.g. train-images-idx3-ubyte or t10k-labels-idx1-ubyte.gz.');
+  }
   const c = new CifarCollector();
   for (const f of files) addInputFile(c, f, opts);
   return c.finish(files.length === 1 ? files[0].name : `${files.length} files`, opts);

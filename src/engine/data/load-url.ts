@@ -1,5 +1,6 @@
 import { joinChunks } from './archive';
 import { CIFAR10_META_FILE, CIFAR10_RECORDS_PER_FILE, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, CIFAR_RECORD_BYTES } from './cifar-binary';
+import { DEFAULT_FASHION_MNIST_URL, FASHION_MNIST_FILES, FASHION_MNIST_SYSTEM_DIR, FashionMnistCollector } from './fashion-mnist';
 import { CifarCollector, type LoadOptions, type LoadResult } from './load-files';
 import { DataError, type Dataset } from './types';
 
@@ -43,12 +44,15 @@ export function resolveBaseUrl(baseUrl: string, pageUrl?: string): URL {
   }
 }
 
+const CIFAR_MISSING = 'Put the CIFAR-10 .bin files there (npm run data:cifar10), or load the files by hand.';
+
 async function fetchBytes(
   url: string,
   doFetch: typeof fetch,
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
   optional: boolean,
+  missing = CIFAR_MISSING,
 ): Promise<Uint8Array | null> {
   let res: Response;
   try {
@@ -62,14 +66,14 @@ async function fetchBytes(
     throw new DataError(
       url,
       `the server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. ` +
-        (res.status === 404 ? 'Put the CIFAR-10 .bin files there (npm run data:cifar10), or load the files by hand.' : ''),
+        (res.status === 404 ? missing : ''),
     );
   }
   const type = res.headers.get('content-type') ?? '';
   if (type.includes('text/html')) {
     // Dev servers and SPA hosts answer unknown paths with index.html and status 200.
     if (optional) return null;
-    throw new DataError(url, 'the server sent an HTML page instead of the file: it is probably not there. Run npm run data:cifar10, or load the files by hand.');
+    throw new DataError(url, `the server sent an HTML page instead of the file: it is probably not there. ${missing}`);
   }
   if (!res.body) {
     const buf = new Uint8Array(await res.arrayBuffer());
@@ -119,6 +123,29 @@ export async function loadCifarFromUrl(baseUrl: string = DEFAULT_CIFAR_URL, opts
   return collector.finish(base.href, opts);
 }
 
+/** The official gzipped sizes, for download progress. */
+const FASHION_MNIST_GZ_BYTES = 26_421_856 + 29_491 + 4_422_079 + 5_125;
+const FASHION_MISSING = `Put the four Fashion-MNIST .gz files there (e.g. copy ${FASHION_MNIST_SYSTEM_DIR} to public/${DEFAULT_FASHION_MNIST_URL}), or load the files by hand.`;
+
+/** Fetches and parses the four gzipped Fashion-MNIST IDX files under `baseUrl`. */
+export async function loadFashionMnistFromUrl(baseUrl: string = DEFAULT_FASHION_MNIST_URL, opts: UrlLoadOptions = {}): Promise<LoadResult> {
+  const base = resolveBaseUrl(baseUrl || DEFAULT_FASHION_MNIST_URL, opts.pageUrl);
+  const doFetch = opts.fetch ?? fetch;
+  const total = FASHION_MNIST_GZ_BYTES;
+  let loaded = 0;
+  const collector = new FashionMnistCollector();
+  for (const name of Object.values(FASHION_MNIST_FILES)) {
+    const url = new URL(name, base).href;
+    const bytes = await fetchBytes(url, doFetch, opts.signal, (n) => {
+      loaded += n;
+      opts.onProgress?.({ file: name, loaded, total: Math.max(total, loaded), fraction: Math.min(1, loaded / total) });
+    }, false, FASHION_MISSING);
+    collector.add({ name: url, bytes: bytes! }, opts);
+  }
+  opts.onProgress?.({ file: '', loaded, total: Math.max(total, loaded), fraction: 1 });
+  return collector.finish(base.href, opts);
+}
+
 /**
  * The worker's entry point: the Dataset only, progress as (fraction, message). Warnings
  * (e.g. a malformed batches.meta.txt) are passed to `onWarning` when given.
@@ -126,12 +153,14 @@ export async function loadCifarFromUrl(baseUrl: string = DEFAULT_CIFAR_URL, opts
 export async function loadFromUrl(
   baseUrl: string,
   onProgress?: (fraction: number, message: string) => void,
-  opts: Omit<UrlLoadOptions, 'onProgress'> & { onWarning?: (w: string) => void } = {},
+  opts: Omit<UrlLoadOptions, 'onProgress'> & { onWarning?: (w: string) => void; dataset?: 'cifar10' | 'fashion-mnist' } = {},
 ): Promise<Dataset> {
-  const { dataset, summary } = await loadCifarFromUrl(baseUrl, {
+  const label = opts.dataset === 'fashion-mnist' ? 'Fashion-MNIST' : 'CIFAR-10';
+  const load = opts.dataset === 'fashion-mnist' ? loadFashionMnistFromUrl : loadCifarFromUrl;
+  const { dataset, summary } = await load(baseUrl, {
     ...opts,
     onProgress: (p) =>
-      onProgress?.(p.fraction, p.file ? `downloading ${p.file} (${(p.loaded / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(0)} MB)` : 'parsing CIFAR-10'),
+      onProgress?.(p.fraction, p.file ? `downloading ${p.file} (${(p.loaded / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(0)} MB)` : `parsing ${label}`),
   });
   for (const w of summary.warnings) opts.onWarning?.(w);
   return dataset;

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { fastWebGpu } from '../kernels/webgpu/install';
+import { sgdMomentumUpdate, uninitialisedVelocity, type SgdVariableUpdate } from '../kernels/webgpu/sgd';
 
 /**
  * SGD with momentum and weight decay exactly as PyTorch's torch.optim.SGD (the reference
@@ -15,6 +17,10 @@ export class SgdMomentum {
 
   /** `decayed` says which variables get weight decay (BN stats never reach here: not trainable). */
   apply(vars: readonly tf.Variable[], grads: Record<string, tf.Tensor>, lr: number, decayed: (v: tf.Variable) => boolean): void {
+    if (fastWebGpu()) {
+      this.applyFused(vars, grads, lr, decayed);
+      return;
+    }
     tf.tidy(() => {
       for (const v of vars) {
         const g = grads[v.name];
@@ -36,6 +42,24 @@ export class SgdMomentum {
     });
   }
 
+  /** The same update, bit for bit, in one dispatch per two variables (see kernels/webgpu/sgd). */
+  private applyFused(vars: readonly tf.Variable[], grads: Record<string, tf.Tensor>, lr: number, decayed: (v: tf.Variable) => boolean): void {
+    const updates: SgdVariableUpdate[] = [];
+    for (const v of vars) {
+      const grad = grads[v.name];
+      if (!grad) continue;
+      let velocity = this.velocity.get(v.name);
+      const first = !velocity || !sameShape(velocity.shape, v.shape);
+      if (first) {
+        velocity?.dispose();
+        velocity = uninitialisedVelocity(v.shape);
+        this.velocity.set(v.name, velocity);
+      }
+      updates.push({ weight: v, velocity: velocity!, grad, decayed: this.weightDecay > 0 && decayed(v), first });
+    }
+    sgdMomentumUpdate(updates, { lr, momentum: this.momentum, weightDecay: this.weightDecay });
+  }
+
   /** Momentum buffers keyed by variable name, for checkpoints. */
   async state(): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
     const out: Record<string, { shape: number[]; data: Float32Array }> = {};
@@ -46,7 +70,8 @@ export class SgdMomentum {
   restore(state: Record<string, { shape: number[]; data: Float32Array }>): void {
     this.dispose();
     for (const [name, { shape, data }] of Object.entries(state)) {
-      this.velocity.set(name, tf.variable(tf.tensor(data, shape), false));
+      // The variable takes the tensor's buffer; disposing the tensor leaves it the only owner.
+      this.velocity.set(name, tf.tidy(() => tf.variable(tf.tensor(data, shape), false)));
     }
   }
 

@@ -74,6 +74,18 @@ describe('runExperiment', () => {
     expect(steps).toEqual([...steps].sort((a, b) => a - b));
     expect(steps[steps.length - 1]).toBe(8);
     expect(events.filter((e) => e.type === 'epoch')).toHaveLength(2);
+    // One damage event per pruning point (steps 2 and 4 of 8), settled before the run is done.
+    const damage = events.filter((e): e is Extract<EngineEvent, { type: 'damage' }> => e.type === 'damage');
+    expect(damage.map((d) => d.step)).toEqual([2, 4]);
+    for (const d of damage) {
+      expect(d.schedule).toBe('sp');
+      expect(d.window).toBe(2);
+      expect(Number.isFinite(d.lossBefore) && Number.isFinite(d.peakRise)).toBe(true);
+      expect(d.accBefore).toBeGreaterThanOrEqual(0);
+      expect(d.accAfter).toBeGreaterThanOrEqual(0);
+    }
+    expect(damage[0].channels).toBeGreaterThan(0);
+    expect(events.findIndex((e) => e.type === 'damage')).toBeLessThan(events.findIndex((e) => e.type === 'done'));
     const slim = events.find((e): e is Extract<EngineEvent, { type: 'slim' }> => e.type === 'slim')!;
     expect(slim.maxAbsDiff).toBeLessThan(1e-4);
     expect(summary.flopsFraction).toBeLessThanOrEqual(0.6 + 0.05);

@@ -7,7 +7,8 @@ import type { CostFigures, EngineEvent } from '../events';
 import type { BackendName, ExperimentConfig } from '../experiment';
 import { buildModelDef } from '../models';
 import { disposeModel, initParams, type Model, type ModelDef } from '../models/graph';
-import { createPruning } from '../pruning';
+import { createPruning, pointPlan } from '../pruning';
+import { DAMAGE_DEFAULTS, DamageTracker } from './damage';
 import { finishPruning } from './finish';
 import type { Checkpoint, TensorRecord } from './checkpoint';
 import { readWeights, writeWeights } from './checkpoint';
@@ -84,8 +85,11 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   const spe = stepsPerEpoch(train.count, tc.batchSize);
   const totalSteps = spe * tc.epochs;
   let rectifications = opts.resumeFrom?.rectifications ?? 0;
+  const damage = damageTracker(config, totalSteps, opts.resumeFrom?.step ?? 0);
+  const probe = limit(test, DAMAGE_PROBE_IMAGES);
   const countingEmit = (e: EngineEvent) => {
     if (e.type === 'rectify') rectifications++;
+    if (e.type === 'prune') damage.addChannels(e.step, e.channels.length);
     emit(e);
   };
   const hooks = createPruning({ model, config: pc, totalSteps, emit: countingEmit });
@@ -123,13 +127,24 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
 
   // Loss and accuracy accumulate on the device and are read once per report window.
   const reportEvery = Math.max(1, Math.min(20, Math.round(spe / 20)));
-  let windowLoss = tf.scalar(0);
+  // Each step's loss stays on the device until the window's one readback (damage needs every step's).
+  let windowLosses: tf.Scalar[] = [];
   let windowSteps = 0;
   let windowStart = performance.now();
   let epochCorrect = tf.scalar(0);
   let epochLoss = tf.scalar(0);
   let epochSeen = 0;
   let order: Int32Array | null = null;
+  /** Reads the window's per-step losses (one readback) into the damage tracker and returns them. */
+  const readWindow = async (): Promise<number[]> => {
+    if (windowLosses.length === 0) return [];
+    const stacked = tf.stack(windowLosses);
+    const losses = Array.from(await stacked.data());
+    tf.dispose([stacked, ...windowLosses]);
+    windowLosses = [];
+    losses.forEach((l, i) => damage.addLoss(step - losses.length + i, l));
+    return losses;
+  };
   let lastTest = { loss: NaN, acc: NaN };
 
   try {
@@ -148,24 +163,26 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       const indices = order.subarray(inEpoch * tc.batchSize, (inEpoch + 1) * tc.batchSize);
       const rng = createRng(deriveSeed(tc.seed, 2_000_000 + step));
       const lr = learningRate(tc, step, totalSteps);
+      if (damage.wantsAccuracyBefore(step)) damage.setAccuracyBefore(step, (await evaluate(model, probe, opts.evalBatchSize ?? 256)).acc);
       const { x, y } = makeBatch(train, indices, { augment: config.data.augment, rng });
       const { loss, correct } = await trainStep(stepCtx, x, y, lr, step);
       x.dispose();
       y.dispose();
-      windowLoss = accumulate(windowLoss, () => loss);
+      if (damage.wantsAccuracyAfter(step)) damage.setAccuracyAfter(step, (await evaluate(model, probe, opts.evalBatchSize ?? 256)).acc);
+      windowLosses.push(loss);
       epochLoss = accumulate(epochLoss, () => tf.mul(loss, indices.length));
       epochCorrect = accumulate(epochCorrect, () => correct);
-      tf.dispose([loss, correct]);
+      correct.dispose();
       epochSeen += indices.length;
       windowSteps++;
       step++;
 
       if (windowSteps === reportEvery || step === totalSteps || step % spe === 0) {
-        const mean = (await windowLoss.data())[0] / windowSteps;
+        const losses = await readWindow();
+        const mean = losses.reduce((a, b) => a + b, 0) / windowSteps;
         const seconds = (performance.now() - windowStart) / 1000;
         emit({ type: 'step', step, epoch: (step - 1) / spe, loss: mean, lr, imagesPerSec: (windowSteps * tc.batchSize) / Math.max(seconds, 1e-6) });
-        windowLoss.dispose();
-        windowLoss = tf.scalar(0);
+        for (const d of damage.poll()) emit(d);
         windowSteps = 0;
         windowStart = performance.now();
       }
@@ -188,6 +205,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       }
     }
 
+    await readWindow();
+    for (const d of damage.finish()) emit(d);
     if (control.isStopped) {
       await saveCheckpoint();
       emit({ type: 'status', phase: 'stopped', message: `stopped at step ${step}` });
@@ -214,11 +233,25 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
     emit({ type: 'status', phase: 'done', message: `done: test accuracy ${(summary.testAcc * 100).toFixed(2)}%` });
     return summary;
   } finally {
-    for (const t of [windowLoss, epochLoss, epochCorrect]) t.dispose();
+    tf.dispose([...windowLosses, epochLoss, epochCorrect]);
     hooks.dispose();
     optimizer.dispose();
     disposeModel(model);
   }
+}
+
+/** Test images the damage measurement evaluates before and after each pruning point (a fixed prefix of the test split). */
+export const DAMAGE_PROBE_IMAGES = 1000;
+
+/** The run's pruning points (the pruning engine's own plan), each measured by a DamageTracker. */
+function damageTracker(config: ExperimentConfig, totalSteps: number, fromStep: number): DamageTracker {
+  const pc = config.prune;
+  const steps = pc.pruner === 'none' ? [] : pointPlan(totalSteps, pc.startAt, pc.points, pc.every, pc.target).steps;
+  return new DamageTracker(
+    // A resumed run has no losses before its resume step: only points whose baseline comes after it.
+    steps.filter((s) => fromStep === 0 || s - DAMAGE_DEFAULTS.baselineSteps + 1 >= fromStep).map((step) => ({ step, schedule: pc.schedule, decaySteps: pc.decaySteps })),
+    totalSteps - 1,
+  );
 }
 
 export function emitCost(emit: (e: EngineEvent) => void, def: Model['def'], kept: Map<string, number>, dense: CostFigures, step: number): void {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { forward, trainableVars, type Model } from '../models/graph';
 import type { PruningHooks } from '../pruning/types';
+import { lossAndCorrect } from './loss';
 import type { SgdMomentum } from './optimizer';
 
 export interface StepContext {
@@ -25,9 +26,9 @@ export async function trainStep(ctx: StepContext, x: tf.Tensor4D, y: tf.Tensor1D
   const vars = [...trainableVars(model), ...hooks.extraTrainable()];
   let correct: tf.Scalar | null = null;
   const { value: loss, grads } = tf.variableGrads(() => {
-    const logits = forward(model, x, true);
-    correct = tf.keep(tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')) as tf.Scalar));
-    return tf.losses.softmaxCrossEntropy(tf.oneHot(y, model.def.numClasses), logits) as tf.Scalar;
+    const out = lossAndCorrect(forward(model, x, true), y, model.def.numClasses);
+    correct = tf.keep(out.correct);
+    return out.loss;
   }, vars);
   const used = hooks.beforeUpdate(step, grads);
   optimizer.apply(vars, used, lr, (v) => decayedVariables(model).has(v));

@@ -2,6 +2,7 @@ import { selectActiveRun, useRuns } from '../../store/runsStore';
 import { TrainingCharts } from '../charts/TrainingCharts';
 import { compactNumber, duration, percent } from '../common/format';
 import { Section } from '../common/Section';
+import { DamagePanel } from '../damage/DamagePanel';
 import { DecayArea } from './DecayArea';
 
 function RunSummary() {
@@ -78,7 +79,10 @@ export function ActiveRunPanel() {
       {run ? (
         <>
           <RunSummary />
-          <TrainingCharts derived={run.derived} />
+          <div className="charts-with-aside">
+            <TrainingCharts derived={run.derived} />
+            <DamagePanel derived={run.derived} />
+          </div>
           <DecayArea run={run} />
         </>
       ) : (

@@ -188,7 +188,8 @@ export function createEngineController(deps: ControllerDeps): EngineController {
         const summary = await engine().loadFiles(files);
         session.getState().setDataset({ state: 'ready', summary });
         const config = session.getState().config;
-        session.getState().setConfig({ ...config, data: { ...config.data, dataset: 'cifar10', url: '' } });
+        const dataset = summary.name === 'fashion-mnist' ? 'fashion-mnist' : 'cifar10';
+        session.getState().setConfig({ ...config, data: { ...config.data, dataset, url: '' } });
       } catch (e) {
         session.getState().setDataset({ state: 'error', files: names, message: messageOf(e), previous });
       }

@@ -5,7 +5,11 @@ import { compactNumber } from '../common/format';
 import { acceptedDataFile, withField } from './configUpdate';
 import { CheckboxField, NumberField, SelectField, TextField } from './fields';
 
-type Source = 'synthetic' | 'files' | 'url';
+/** Where the images come from: the set and how it arrives ('files'/'url' are CIFAR-10, kept for existing links and tests). */
+type Source = 'synthetic' | 'files' | 'url' | 'fashion-files' | 'fashion-url';
+
+const fromUrl = (s: Source) => s === 'url' || s === 'fashion-url';
+const isFashion = (s: Source) => s === 'fashion-files' || s === 'fashion-url';
 
 function DataStatus() {
   const dataset = useSession((s) => s.dataset);
@@ -23,7 +27,11 @@ function DataStatus() {
     if (dataset.previous) body += ` — still using the ${dataset.previous.name} set loaded before (${compactNumber(dataset.previous.train)} training images).`;
     tone = 'error';
   } else if (config.data.dataset === 'synthetic') body = `Built-in synthetic set: ${compactNumber(config.data.syntheticSize)} training images, generated from the seed.`;
-  else if (config.data.url) body = `CIFAR-10 is downloaded from the URL when the run starts.`;
+  else if (config.data.dataset === 'fashion-mnist') {
+    body = config.data.url
+      ? 'Fashion-MNIST is downloaded from the URL when the run starts.'
+      : 'No Fashion-MNIST files loaded yet: drop train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz here.';
+  } else if (config.data.url) body = `CIFAR-10 is downloaded from the URL when the run starts.`;
   else body = 'No CIFAR-10 files loaded yet: drop cifar-10-binary.tar.gz or the .bin batches here.';
   const warnings = dataset.state === 'ready' ? dataset.summary.warnings : [];
   return (
@@ -53,7 +61,10 @@ export function DataSource({
   const [dragging, setDragging] = useState(false);
   const [rejected, setRejected] = useState<string[]>([]);
   const [chosen, setChosen] = useState<Source | null>(null);
-  const source: Source = config.data.dataset === 'synthetic' ? 'synthetic' : (chosen ?? (config.data.url ? 'url' : 'files'));
+  const fashion = config.data.dataset === 'fashion-mnist';
+  const implied: Source = fashion ? (config.data.url ? 'fashion-url' : 'fashion-files') : config.data.url ? 'url' : 'files';
+  // A choice made here wins over what the config implies only while it names the same data set.
+  const source: Source = config.data.dataset === 'synthetic' ? 'synthetic' : chosen && isFashion(chosen) === fashion ? chosen : implied;
   const data = config.data;
 
   const take = (list: FileList | null) => {
@@ -80,17 +91,19 @@ export function DataSource({
           { value: 'synthetic', label: 'Built-in synthetic (10 classes, 32×32)' },
           { value: 'files', label: 'CIFAR-10 from files' },
           { value: 'url', label: 'CIFAR-10 from a URL' },
+          { value: 'fashion-files', label: 'Fashion-MNIST from files' },
+          { value: 'fashion-url', label: 'Fashion-MNIST from a URL' },
         ]}
         onChange={(v) => {
           setChosen(v === 'synthetic' ? null : v);
-          const next = withField(config, 'data', 'dataset', v === 'synthetic' ? 'synthetic' : 'cifar10');
-          onChange(v === 'url' ? next : withField(next, 'data', 'url', ''));
+          const next = withField(config, 'data', 'dataset', v === 'synthetic' ? 'synthetic' : isFashion(v) ? 'fashion-mnist' : 'cifar10');
+          onChange(fromUrl(v) ? next : withField(next, 'data', 'url', ''));
         }}
       />
       {source === 'synthetic' && (
         <NumberField name="data.syntheticSize" label="Synthetic images" value={data.syntheticSize} schema={dataConfigSchema.shape.syntheticSize} step={100} onChange={(v) => onChange(withField(config, 'data', 'syntheticSize', v))} />
       )}
-      {source === 'files' && (
+      {(source === 'files' || source === 'fashion-files') && (
         <div
           className={`drop-zone ${dragging ? 'drop-zone-active' : ''}`}
           onDragOver={(e) => {
@@ -100,7 +113,7 @@ export function DataSource({
           onDragLeave={() => setDragging(false)}
           onDrop={onDrop}
         >
-          <p>Drop cifar-10-binary.tar.gz, or data_batch_*.bin / test_batch.bin, here</p>
+          <p>{source === 'files' ? 'Drop cifar-10-binary.tar.gz, or data_batch_*.bin / test_batch.bin, here' : 'Drop the four Fashion-MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-…), gzipped or not, here'}</p>
           <label htmlFor={inputId} className="button button-secondary">
             Choose files…
           </label>
@@ -109,19 +122,23 @@ export function DataSource({
             className="visually-hidden"
             type="file"
             multiple
-            accept=".gz,.tgz,.bin,.txt"
+            accept={source === 'files' ? '.gz,.tgz,.bin,.txt' : '.gz,.idx3-ubyte,.idx1-ubyte'}
             data-testid="data-file-input"
-            aria-label="CIFAR-10 files"
+            aria-label={source === 'files' ? 'CIFAR-10 files' : 'Fashion-MNIST files'}
             onChange={(e) => {
               take(e.target.files);
               e.target.value = '';
             }}
           />
-          {rejected.length > 0 && <p className="field-error">Not CIFAR-10 files (need .tar.gz, .bin or .txt): {rejected.join(', ')}</p>}
+          {rejected.length > 0 && <p className="field-error">Not data set files (need .tar.gz, .bin or .txt for CIFAR-10, the -ubyte(.gz) files for Fashion-MNIST): {rejected.join(', ')}</p>}
         </div>
       )}
-      {source === 'url' && (
-        <TextField name="data.url" label="URL of the CIFAR-10 folder or archive" value={data.url} placeholder="https://example.org/cifar-10-batches-bin/" onChange={(v) => onChange(withField(config, 'data', 'url', v.slice(0, 2048)))} />
+      {fromUrl(source) && (
+        <TextField
+          name="data.url"
+          label={source === 'url' ? 'URL of the CIFAR-10 folder or archive' : 'URL of the folder holding the Fashion-MNIST .gz files'}
+          value={data.url}
+          placeholder={source === 'url' ? 'https://example.org/cifar-10-batches-bin/' : 'data/fashion-mnist/'} onChange={(v) => onChange(withField(config, 'data', 'url', v.slice(0, 2048)))} />
       )}
       {source !== 'synthetic' && (
         <div className="field-row">

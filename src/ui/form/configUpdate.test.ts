@@ -16,6 +16,8 @@ describe('config form helpers', () => {
     expect(acceptedDataFile('cifar-10-binary.tar.gz')).toBe(true);
     expect(acceptedDataFile('data_batch_1.BIN')).toBe(true);
     expect(acceptedDataFile('batches.meta.txt')).toBe(true);
+    expect(acceptedDataFile('train-images-idx3-ubyte.gz')).toBe(true);
+    expect(acceptedDataFile('t10k-labels-idx1-ubyte')).toBe(true);
     expect(acceptedDataFile('photo.png')).toBe(false);
     expect(acceptedDataFile('archive.tar')).toBe(false);
   });

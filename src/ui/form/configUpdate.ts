@@ -14,5 +14,5 @@ export function withField<S extends Section, K extends keyof ExperimentConfig[S]
 
 /** Files the data drop zone takes: CIFAR-10's archive, its binary batches, and batches.meta.txt. */
 export function acceptedDataFile(name: string): boolean {
-  return /\.(tar\.gz|tgz|bin|txt)$/i.test(name);
+  return /\.(tar\.gz|tgz|bin|txt)$/i.test(name) || /-ubyte(\.gz)?$/i.test(name);
 }

@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs';
  */
 export interface WebGpuBackendInternals {
   device: GPUDevice;
-  tensorMap: { get(dataId: object): { resource: GPUBuffer | GPUTexture | null; refCount: number; shape: number[]; dtype: tf.DataType } | undefined };
+  tensorMap: {
+    get(dataId: object): { resource: GPUBuffer | GPUTexture | null; values: unknown; refCount: number; shape: number[]; dtype: tf.DataType } | undefined;
+  };
   commandEncoder: GPUCommandEncoder | null;
   computePassEncoder: GPUComputePassEncoder | null;
   dispatchCountInPass: number;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2dBackpropFilter, conv2dBackpropInput } from './conv-grad';
 
 /**
  * Our WebGPU kernels and fused ops, and the one switch between them and stock tfjs 4.22.
@@ -9,7 +10,12 @@ import * as tf from '@tensorflow/tfjs';
  * switch off runs stock tfjs everywhere: benchmarks compare both in one process, tests check
  * ours against tfjs's.
  */
-export const WEBGPU_KERNELS: Record<string, tf.KernelFunc> = {};
+export const WEBGPU_KERNELS: Record<string, tf.KernelFunc> = {
+  // Called through arrows so that this table never reads a kernel module's binding while the
+  // two modules (each imports the other) are still being evaluated.
+  [tf.Conv2DBackpropFilter]: (args) => conv2dBackpropFilter(args),
+  [tf.Conv2DBackpropInput]: (args) => conv2dBackpropInput(args),
+};
 
 const originals = new Map<string, tf.KernelFunc>();
 let enabled = true;

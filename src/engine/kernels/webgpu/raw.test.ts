@@ -53,4 +53,14 @@ describe('rawDispatch', () => {
     expect(makeExclusive(v, (x) => tf.add(x, 0))).toBe(false);
     tf.dispose([v, snap]);
   });
+
+  it('a read after an in-place write sees the new values, not the copy tfjs kept from an earlier read', async () => {
+    const n = 2048; // past tfjs's CPU hand-off size, so the multiply runs on the GPU
+    const v = tf.tidy(() => tf.variable(tf.mul(tf.ones([n]), 1)));
+    expect((await v.data())[0]).toBe(1); // tfjs now serves reads of v from a CPU copy
+    const out = rawOutput([n]);
+    rawDispatch(AXPY, [v, out], [{ type: 'float32', data: [2] }, { type: 'uint32', data: [n] }], [n / 64]);
+    expect(Array.from(await v.data())).toEqual(new Array(n).fill(3));
+    tf.dispose([v, tf.engine().makeTensorFromTensorInfo(out)]);
+  });
 });

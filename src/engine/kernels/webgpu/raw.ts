@@ -43,6 +43,9 @@ export function rawDispatch(shader: RawShader, buffers: tf.TensorInfo[], uniform
     b.uploadToGPU(t.dataId);
     const data = b.tensorMap.get(t.dataId);
     if (!data || !(data.resource instanceof GPUBuffer)) throw new Error(`rawDispatch ${shader.key}: binding ${i} has no GPU buffer`);
+    // tfjs keeps a CPU copy of a tensor it has read back and serves later reads from it; a
+    // binding may be written here, so the GPU buffer becomes the only truth.
+    data.values = null;
     return { binding: i, resource: { buffer: data.resource } };
   });
   if (uniforms) entries.push({ binding: buffers.length, resource: b.makeUniforms(uniforms) });
