@@ -43,6 +43,7 @@ export const FLAG_OPTIONS = {
   init: { type: 'string' },
   'input-norm': { type: 'string' },
   'export-safetensors': { type: 'string' },
+  'export-onnx': { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean' },

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { makeFashionMnistFixtureFiles } from '../engine/data/fixture';
 import { configFromFlags, parseFlags, UsageError } from './args';
@@ -85,6 +86,23 @@ describe('cli process', () => {
     const r = cli('compare', '--schedules', 'abrupt,slow');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('"slow" is not one of abrupt, sp, sr');
+  });
+
+  it('train --export-onnx writes the trained tiny model as ONNX that ONNX Runtime runs', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dpm-cli-')), 'tiny.onnx');
+    const r = cli(
+      'train', '--model', 'tiny', '--dataset', 'synthetic', '--synthetic-size', '100', '--train-limit', '32', '--test-limit', '16',
+      '--epochs', '1', '--batch-size', '16', '--backend', 'cpu', '--json', '--export-onnx', file,
+    );
+    expect(r.stderr).not.toMatch(/Error|at .*\.ts:/);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
+    expect(lines.find((l) => l.type === 'export')).toMatchObject({ format: 'onnx', path: file });
+    ort.env.wasm.numThreads = 1;
+    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(file)));
+    const { logits } = await session.run({ input: new ort.Tensor('float32', new Float32Array(3 * 3072).fill(0.5), [3, 3, 32, 32]) });
+    expect(logits.dims).toEqual([3, 10]);
+    expect(Array.from(logits.data as Float32Array).every(Number.isFinite)).toBe(true);
   });
 
   it('info prints one JSON object with params and flops', () => {

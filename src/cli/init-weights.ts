@@ -6,6 +6,7 @@ import { loadPath } from '../engine/data/load-path';
 import { syntheticDataset } from '../engine/data/synthetic';
 import type { ImageSplit } from '../engine/data/types';
 import type { ExperimentConfig } from '../engine/experiment';
+import { exportOnnx } from '../engine/export/onnx';
 import { exportTorch } from '../engine/export/torch-export';
 import type { Architecture } from '../engine/import/layouts';
 import { importStateDict, parseNormalization, type ImportedModel } from '../engine/import/import-weights';
@@ -72,6 +73,7 @@ export async function evalCommand(config: ExperimentConfig, flags: Flags, out: O
     const { acc, loss } = await evaluate(model, test, Math.min(256, config.train.batchSize * 4));
     const seconds = (performance.now() - started) / 1000;
     if (flags['export-safetensors']) await writeTorchExport(flags['export-safetensors'], model, imported.arch, out);
+    if (flags['export-onnx']) await writeOnnxExport(flags['export-onnx'], model, out);
     out(
       { type: 'summary', model: imported.def.name, label: imported.label, testAcc: acc, testLoss: loss, images: test.count, seconds, backend },
       `${imported.label}: test accuracy ${(acc * 100).toFixed(2)}% (loss ${loss.toFixed(4)}) on ${test.count} images in ${seconds.toFixed(1)} s on ${tf.getBackend()}`,
@@ -113,4 +115,14 @@ export async function writeTorchExport(path: string, model: Model, arch: Archite
   await writeFile(path, safetensors);
   await writeFile(json, `${JSON.stringify(manifest, null, 2)}\n`);
   out({ type: 'export', path, manifest: json, bytes: safetensors.length }, `exported ${manifest.model} to ${path} (${(safetensors.length / 2 ** 20).toFixed(1)} MB) and ${json}`);
+}
+
+/**
+ * `--export-onnx PATH`: the model in eval mode as ONNX (BN folded into the convs): input
+ * "input" NCHW [N,3,32,32] normalised as the app normalises, output "logits" [N,10].
+ */
+export async function writeOnnxExport(path: string, model: Model, out: Out): Promise<void> {
+  const onnx = await exportOnnx(model);
+  await writeFile(path, onnx);
+  out({ type: 'export', format: 'onnx', path, bytes: onnx.length }, `exported ${model.def.name} to ${path} (ONNX, ${(onnx.length / 2 ** 20).toFixed(1)} MB)`);
 }

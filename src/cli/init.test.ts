@@ -2,12 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
+import { makeEvalBatch } from '../engine/data/batches';
 import { encodeCifarBatch } from '../engine/data/cifar-binary';
 import { createRng } from '../engine/data/rng';
 import { importCheckpoint, normalizationOf } from '../engine/import/import-weights';
 import { writeTorchZip, type PickleValue } from '../engine/import/torch-fixture';
 import { MODELS } from '../engine/models';
+import { disposeModel, forward, initParams } from '../engine/models/graph';
+import { writeWeights } from '../engine/train/checkpoint';
 import { referenceResnet, torchResnetState, type TorchState } from '../engine/import/torch-reference';
 
 const cli = (...args: string[]) =>
@@ -23,6 +27,24 @@ function torchFile(state: TorchState): Uint8Array {
   return writeTorchZip({ dict: [['epoch', 200], ['state_dict', sd]] }, 'resnet20');
 }
 
+/** The ONNX file's logits for app-normalised images (NHWC batch from makeEvalBatch, sent as NCHW). */
+async function onnxLogits(file: string, images: Uint8Array, count: number): Promise<Float32Array> {
+  ort.env.wasm.numThreads = 1;
+  const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(file)));
+  const { x, y } = makeEvalBatch({ images, labels: new Uint8Array(count), count }, 0, count);
+  const nchw = x.transpose([0, 3, 1, 2]);
+  const input = new ort.Tensor('float32', nchw.dataSync() as Float32Array, [count, 3, 32, 32]);
+  x.dispose();
+  y.dispose();
+  nchw.dispose();
+  const { logits } = await session.run({ input });
+  expect(logits.dims).toEqual([count, 10]);
+  return logits.data as Float32Array;
+}
+
+const maxAbs = (a: ArrayLike<number>) => Math.max(...Array.from(a, Math.abs));
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+
 const dir = mkdtempSync(join(tmpdir(), 'dpm-init-'));
 const spec = { blocks: 3, shortcut: 'A' as const };
 const state = torchResnetState(spec, 7);
@@ -30,32 +52,39 @@ const ckpt = join(dir, 'resnet20-12fca82f.th');
 writeFileSync(ckpt, torchFile(state));
 
 describe('cli --init and eval', () => {
-  it('eval reports the test accuracy PyTorch would: labels set so that exactly 5 of 8 reference predictions are right', () => {
+  it('eval reports the test accuracy PyTorch would (labels set so that exactly 5 of 8 reference predictions are right); its ONNX export gives the reference logits', async () => {
     const rng = createRng(3);
     const count = 8;
     const images = Uint8Array.from({ length: count * 3072 }, () => rng.int(256));
     const { mean, std } = normalizationOf('imagenet');
     const labels = new Uint8Array(count);
+    const reference: number[] = [];
     for (let i = 0; i < count; i++) {
       const logits = Array.from(referenceResnet(state, spec, images.subarray(i * 3072, (i + 1) * 3072), mean, std));
+      reference.push(...logits);
       const predicted = logits.indexOf(Math.max(...logits));
       labels[i] = i < 5 ? predicted : (predicted + 1) % 10;
     }
     const testBatch = join(dir, 'test_batch.bin');
     writeFileSync(testBatch, encodeCifarBatch({ images, labels, count }));
-    const r = cli('eval', '--model', 'resnet20', '--init', ckpt, '--dataset', 'cifar10', '--data', testBatch, '--backend', 'cpu', '--json');
+    const onnx = join(dir, 'dense.onnx');
+    const r = cli('eval', '--model', 'resnet20', '--init', ckpt, '--dataset', 'cifar10', '--data', testBatch, '--backend', 'cpu', '--json', '--export-onnx', onnx);
     expect(r.stderr).not.toMatch(/Error|at .*\.ts:/);
     expect(r.status).toBe(0);
     const out = lines(r.stdout);
     expect(out[0]).toMatchObject({ type: 'import', model: 'resnet20a', path: 'state_dict', strippedModulePrefix: true, missing: 0, unexpected: 0 });
     expect(out.at(-1)).toMatchObject({ type: 'summary', model: 'resnet20a', testAcc: 5 / 8, images: 8 });
+    expect(out.find((l) => l.type === 'export')).toMatchObject({ format: 'onnx', path: onnx });
+    // The checkpoint's own (ImageNet) normalisation is inside the ONNX graph: it takes the app's input.
+    const got = await onnxLogits(onnx, images, count);
+    expect(maxDiff(got, reference)).toBeLessThan(1e-4 * maxAbs(reference));
   }, 120_000);
 
-  it('prune --init starts from the checkpoint and runs a whole experiment', () => {
+  it('prune --init starts from the checkpoint and runs a whole experiment; the slimmed ONNX and safetensors exports agree', async () => {
     const r = cli(
       'prune', '--init', ckpt, '--dataset', 'synthetic', '--synthetic-size', '100', '--train-limit', '16', '--test-limit', '8',
       '--epochs', '1', '--batch-size', '8', '--schedule', 'abrupt', '--start-at', '0', '--points', '1', '--target', '0.7', '--backend', 'cpu', '--json',
-      '--export-safetensors', join(dir, 'slim.safetensors'),
+      '--export-safetensors', join(dir, 'slim.safetensors'), '--export-onnx', join(dir, 'slim.onnx'),
     );
     expect(r.stderr).not.toMatch(/Error|at .*\.ts:/);
     expect(r.status).toBe(0);
@@ -71,6 +100,16 @@ describe('cli --init and eval', () => {
     expect(Object.fromEntries(slim.def.families.map((f) => [f.id, f.channels]))).toEqual(manifest.families);
     const channels = (fams: { channels: number }[]) => fams.reduce((a, f) => a + f.channels, 0);
     expect(channels(slim.def.families)).toBeLessThan(channels(MODELS.resnet20a().families));
+    // ONNX Runtime on slim.onnx gives what tfjs gives on the re-imported slim.safetensors.
+    const images = Uint8Array.from({ length: 4 * 3072 }, (_, i) => (i * 37) % 256);
+    const model = initParams(slim.def, 1);
+    writeWeights(model.vars, slim.weights);
+    const { x, y } = makeEvalBatch({ images, labels: new Uint8Array(4), count: 4 }, 0, 4);
+    const logits = forward(model, x, false);
+    const want = logits.dataSync();
+    [x, y, logits].forEach((t) => t.dispose());
+    disposeModel(model);
+    expect(maxDiff(await onnxLogits(join(dir, 'slim.onnx'), images, 4), want)).toBeLessThan(1e-4 * maxAbs(want));
   }, 300_000);
 
   it('bad checkpoints exit 2 with the file and the problem, no stack trace', () => {

@@ -10,7 +10,7 @@ import { buildModelDef } from '../engine/models';
 import { disposeModel } from '../engine/models/graph';
 import { runExperiment } from '../engine/train/run';
 import { configFromFlags, parseFlags, UsageError, type Flags } from './args';
-import { evalCommand, loadInit, writeTorchExport } from './init-weights';
+import { evalCommand, loadInit, writeOnnxExport, writeTorchExport } from './init-weights';
 import { compareTable, damageFigures, parseSchedules, type CompareRow, type DamageFigures } from './compare';
 import { BackendSetupError, setupNodeBackend } from './node-backend';
 
@@ -34,6 +34,7 @@ Prune:   --pruner none|depgraph|otov2|gate --schedule abrupt|sp|sr --target F --
 Weights: --init PATH (PyTorch .pt/.pth/.th or .safetensors: ResNet-20/56 option A or B, VGG16-BN; train, prune, eval)
          --input-norm cifar10|cifar10-kuangliu|imagenet|m1,m2,m3/s1,s2,s3 (the input normalisation it was trained with)
          --export-safetensors PATH (the final, slimmed model under PyTorch's names, + PATH.json manifest)
+         --export-onnx PATH (the final, slimmed model as ONNX: input NCHW [N,3,32,32] normalised as in training, output logits [N,10])
 Backend: --backend cpu|webgpu (webgpu: Dawn for Node over a Vulkan driver)
 Output:  --json (one JSON object per line) --verbose (stack traces)`;
 
@@ -122,6 +123,7 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
   if (summary.slimModel) {
     try {
       if (flags['export-safetensors']) await writeTorchExport(flags['export-safetensors'], summary.slimModel, init?.arch, out);
+      if (flags['export-onnx']) await writeOnnxExport(flags['export-onnx'], summary.slimModel, out);
     } finally {
       disposeModel(summary.slimModel);
     }
