@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultExperiment } from '../engine/experiment';
 import { decode, encode } from '../url/codec';
 import type { WeightsResult } from '../worker/protocol';
-import { configWithoutWeights, configWithWeights, missingWeights, startsFromWeights } from './weights';
+import { configWithoutWeights, configWithWeights, missingWeights, requiredSha256, startsFromWeights } from './weights';
 
 const HASH = '0123456789abcdef'.repeat(4);
 
@@ -36,6 +36,14 @@ describe('starting weights in the experiment and its URL', () => {
     expect(missingWeights(c, { state: 'ready', result: result() })).toBeNull();
     // A refused later file leaves the right one loaded.
     expect(missingWeights(c, { state: 'error', source: 'x.th', message: 'no', previous: result() })).toBeNull();
+  });
+
+  it('an import must match the linked hash only until the linked file is loaded', () => {
+    const c = decode(`v=1&ih=${HASH}&iu=a.th`).config;
+    expect(requiredSha256(c, { state: 'none' })).toBe(HASH);
+    expect(requiredSha256(c, { state: 'error', source: 'a.th', message: 'x', previous: null })).toBe(HASH);
+    expect(requiredSha256(c, { state: 'ready', result: result() })).toBeUndefined();
+    expect(requiredSha256(defaultExperiment(), { state: 'none' })).toBeUndefined();
   });
 
   it('a URL link needs nothing supplied: the page fetches it', () => {

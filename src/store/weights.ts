@@ -32,6 +32,17 @@ export function configWithoutWeights(config: ExperimentConfig): ExperimentConfig
 export const startsFromWeights = (config: ExperimentConfig) => config.train.initUrl !== '' || config.train.initSha256 !== '';
 
 /**
+ * The hash an import must match: the one the experiment names while no loaded weights have it
+ * (a shared link asking for its file, or its URL's content). Once they are loaded, a new file
+ * replaces them freely.
+ */
+export function requiredSha256(config: ExperimentConfig, weights: WeightsState): string | undefined {
+  const want = config.train.initSha256;
+  if (!want || weightsResult(weights)?.report.sha256 === want) return undefined;
+  return want;
+}
+
+/**
  * What the user must supply before the experiment can run, or null. A link with a URL needs
  * nothing (the page fetches it); one with only a hash needs that very file.
  */

@@ -14,7 +14,7 @@ import type { DataFile, DatasetSummary, EngineApi, StartRequest, WeightsResult }
 export interface EngineClient {
   loadFiles(files: readonly File[]): Promise<DatasetSummary>;
   /** A dropped checkpoint or a URL (resolved against the page) to import and evaluate. */
-  importWeights(source: { file: File } | { url: string }, config: ExperimentConfig): Promise<WeightsResult>;
+  importWeights(source: { file: File } | { url: string }, config: ExperimentConfig, expectSha256?: string): Promise<WeightsResult>;
   clearWeights(): Promise<void>;
   start(req: StartRequest): Promise<void>;
   pause(): Promise<void>;
@@ -97,12 +97,12 @@ export function createEngineClient(handlers: EngineClientHandlers): EngineClient
       const data = await readDataFiles(files);
       return call(() => remote.loadFiles(Comlink.transfer(data, data.map((d) => d.bytes))));
     },
-    async importWeights(source, config) {
+    async importWeights(source, config, expectSha256) {
       if ('file' in source) {
         const [file] = await readDataFiles([source.file]);
-        return call(() => remote.importWeights(Comlink.transfer({ file, config }, [file.bytes])));
+        return call(() => remote.importWeights(Comlink.transfer({ file, config, expectSha256 }, [file.bytes])));
       }
-      return call(() => remote.importWeights({ url: source.url, pageUrl: document.baseURI, config }));
+      return call(() => remote.importWeights({ url: source.url, pageUrl: document.baseURI, config, expectSha256 }));
     },
     clearWeights: () => call(() => remote.clearWeights()),
     async start(req) {

@@ -36,7 +36,7 @@ async function importWeights(req: WeightsRequest): Promise<ImportedWeights & { b
   const t = req.config.train;
   const bytes = req.file ? new Uint8Array(req.file.bytes) : await fetchCheckpoint(req.url ?? '', req.pageUrl);
   const name = req.file?.name ?? nameFromUrl(req.url ?? '');
-  const done = await importWeightBytes(bytes, { name, url: req.file ? '' : req.url, inputNorm: t.inputNorm, expectSha256: t.initSha256 || undefined });
+  const done = await importWeightBytes(bytes, { name, url: req.file ? '' : req.url, inputNorm: t.inputNorm, expectSha256: req.expectSha256 });
   return { ...done, bytes, inputNorm: t.inputNorm };
 }
 
@@ -59,7 +59,7 @@ async function weightsFor(config: ExperimentConfig, emit: (e: EngineEvent) => vo
   }
   emit({ type: 'status', phase: 'building-model', message: `fetching the starting weights from ${t.initUrl}` });
   // The worker script lives in assets/, one level below the page.
-  weights = await importWeights({ url: t.initUrl, pageUrl: new URL('..', self.location.href).href, config });
+  weights = await importWeights({ url: t.initUrl, pageUrl: new URL('..', self.location.href).href, config, expectSha256: t.initSha256 || undefined });
   return weights;
 }
 

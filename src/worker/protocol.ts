@@ -37,8 +37,10 @@ export interface WeightsRequest {
   url?: string;
   /** The page's address, which a relative `url` resolves against. */
   pageUrl?: string;
-  /** Supplies inputNorm and initSha256 (a hash-only link refuses any other file) and the test set. */
+  /** Supplies inputNorm, and the data set and backend of the evaluation. */
   config: ExperimentConfig;
+  /** Refuse bytes with another SHA-256 (the file a shared link names). */
+  expectSha256?: string;
 }
 
 export interface WeightsResult {

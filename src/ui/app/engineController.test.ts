@@ -17,6 +17,7 @@ const REPORT: WeightsReport = {
 class FakeEngine {
   handlers: EngineClientHandlers | null = null;
   starts: StartRequest[] = [];
+  expects: (string | undefined)[] = [];
   running: string | null = null;
   created = 0;
   stopped = 0;
@@ -50,7 +51,8 @@ class FakeEngine {
         if (files.some((f) => f.name.endsWith('.txt'))) throw new Error('batches.meta.txt: not a CIFAR-10 binary file');
         return { name: 'cifar10', train: 10, test: 2, files: files.map((f) => ({ name: f.name, records: 10 })), warnings: [] };
       },
-      importWeights: async (source) => {
+      importWeights: async (source, _config, expectSha256) => {
+        this.expects.push(expectSha256);
         const name = 'file' in source ? source.file.name : source.url;
         if (name.includes('bad')) throw new Error(`${name}: does not fit ResNet-20`);
         return {
@@ -189,7 +191,7 @@ describe('engine controller', () => {
   });
 
   it('imports weights into the experiment, and keeps them when a later import is refused', async () => {
-    const { session, controller } = setup();
+    const { fake, session, controller } = setup();
     await controller.importWeights({ file: new File([new Uint8Array(4)], 'r20.th') });
     expect(session.getState().weights).toMatchObject({ state: 'ready', result: { report: { model: 'resnet20' }, evaluation: { acc: 0.25 } } });
     expect(session.getState().config.train).toMatchObject({ model: 'resnet20', initSha256: 'ab'.repeat(32), initName: 'r20.th', initUrl: '' });
@@ -201,5 +203,10 @@ describe('engine controller', () => {
     await controller.clearWeights();
     expect(session.getState().weights.state).toBe('none');
     expect(session.getState().config.train).toMatchObject({ initSha256: '', initName: '', initUrl: '', model: 'resnet20' });
+    // Replacing loaded weights is free; a link's hash binds until its file is loaded.
+    expect(fake.expects).toEqual([undefined, undefined]);
+    session.getState().setConfig({ ...defaultExperiment(), train: { ...defaultExperiment().train, initSha256: 'cd'.repeat(32) } });
+    await controller.importWeights({ file: new File([new Uint8Array(4)], 'r20.th') });
+    expect(fake.expects[2]).toBe('cd'.repeat(32));
   });
 });

@@ -4,7 +4,7 @@ import { scheduleComparison, SCHEDULE_LABELS } from '../../store/compare';
 import { createEventBatcher, type Scheduler } from '../../store/eventBatcher';
 import type { RunsStore } from '../../store/runsStore';
 import type { createSessionStore } from '../../store/sessionStore';
-import { configWithoutWeights, configWithWeights, weightsResult } from '../../store/weights';
+import { configWithoutWeights, configWithWeights, requiredSha256, weightsResult } from '../../store/weights';
 import type { EngineClient, EngineClientHandlers } from '../../worker/client';
 import { EngineCrashedError } from '../../worker/client';
 
@@ -205,9 +205,11 @@ export function createEngineController(deps: ControllerDeps): EngineController {
         session.getState().setWeights({ state: 'error', source: label, message: 'A run is in progress: stop it before loading other weights.', previous });
         return;
       }
+      // Read before 'loading' replaces the weights state: loaded weights free the linked hash.
+      const expectSha256 = requiredSha256(session.getState().config, session.getState().weights);
       session.getState().setWeights({ state: 'loading', source: label });
       try {
-        const result = await engine().importWeights(source, session.getState().config);
+        const result = await engine().importWeights(source, session.getState().config, expectSha256);
         session.getState().setWeights({ state: 'ready', result });
         session.getState().setConfig(configWithWeights(session.getState().config, result));
       } catch (e) {
