@@ -84,3 +84,25 @@ test('a link that names the weights by hash asks for that file and refuses anoth
   await expect(missing).toHaveCount(0);
   expect(errors).toEqual([]);
 });
+
+test('a link with a weights URL fetches, checks and imports them when it opens', async ({ page, context }) => {
+  const errors = collectPageErrors(page);
+  // The checkpoint is generated, not committed: the server's answer for its URL is this test's.
+  await context.route('**/checkpoints/resnet20-e2e.pth', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: checkpoint }));
+  await page.goto(tinyRunQuery({ ...QUICK, m: 'resnet20', iu: 'checkpoints/resnet20-e2e.pth', ih: sha256 }));
+  const report = page.getByTestId('weights-report');
+  await expect(report).toContainText('ResNet-20 (option-B shortcuts) from checkpoints/resnet20-e2e.pth', { timeout: 120_000 });
+  await expect(page.getByTestId('weights-accuracy')).toHaveText(/Test accuracy before pruning: \d+(\.\d)? % on 20 images/, { timeout: 120_000 });
+  await expect(page.getByTestId('weights-missing')).toHaveCount(0);
+  expect(new URL(page.url()).searchParams.get('iu')).toBe('checkpoints/resnet20-e2e.pth');
+  expect(errors).toEqual([]);
+});
+
+test('a link whose weights URL now serves another file is refused with both hashes', async ({ page, context }) => {
+  await context.route('**/checkpoints/resnet20-e2e.pth', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from(writeSafetensors(state)) }));
+  await page.goto(tinyRunQuery({ ...QUICK, m: 'resnet20', iu: 'checkpoints/resnet20-e2e.pth', ih: sha256 }));
+  const refusal = page.getByTestId('weights-error');
+  await expect(refusal).toContainText('it is a different file', { timeout: 120_000 });
+  await expect(refusal).toContainText(sha256);
+  await expect(page.getByTestId('weights-report')).toHaveCount(0);
+});
