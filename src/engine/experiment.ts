@@ -10,6 +10,10 @@ import { z } from './zod';
 export const MODEL_NAMES = ['tiny', 'resnet20', 'resnet56', 'resnet20a', 'resnet56a', 'vgg16'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
+/** Input-normalisation presets of imported checkpoints (src/engine/import/import-weights.ts NORMALIZATIONS). */
+export const INPUT_NORMS = ['auto', 'cifar10', 'cifar10-kuangliu', 'imagenet'] as const;
+export type InputNorm = (typeof INPUT_NORMS)[number];
+
 export const DATASET_NAMES = ['synthetic', 'cifar10', 'fashion-mnist'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 export const BACKEND_NAMES = ['webgpu', 'webgl', 'cpu'] as const;
@@ -46,6 +50,16 @@ export const trainConfigSchema = z.object({
   /** For the step schedule: epochs (as fractions of the run, 0..1) at which lr is divided by 10. */
   milestones: z.array(z.number().min(0).max(1)).max(8).default([0.5, 0.75]),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  /**
+   * Start from trained weights instead of the seeded initialisation. A URL is fetched when the
+   * experiment opens; the SHA-256 (lower-case hex) identifies a file the user supplies, and
+   * when both are given the fetched bytes must hash to it. The name is for messages only.
+   */
+  initUrl: z.string().max(2048).default(''),
+  initSha256: z.string().regex(/^([0-9a-f]{64})?$/).default(''),
+  initName: z.string().max(200).default(''),
+  /** The imported checkpoint's input normalisation ('auto': guessed from its layout). */
+  inputNorm: z.enum(INPUT_NORMS).default('auto'),
 });
 
 export const pruneConfigSchema = z.object({

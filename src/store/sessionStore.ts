@@ -3,6 +3,7 @@ import { useStore } from 'zustand';
 import { defaultExperiment, type ExperimentConfig } from '../engine/experiment';
 import type { DatasetSummary } from '../worker/protocol';
 import type { BackendEvent } from './runReducer';
+import type { WeightsState } from './weights';
 
 /** A URL field that could not be used, as the notice shows it (plain text only). */
 export interface IgnoredNotice {
@@ -31,6 +32,8 @@ export interface SessionState {
   /** The backend the engine reported last (any run). */
   backend: BackendEvent | null;
   dataset: DatasetState;
+  /** Imported starting weights ("Start from weights"). */
+  weights: WeightsState;
   /** The run the engine is working on now, if any. */
   engineRunId: string | null;
   queue: RunQueue | null;
@@ -42,6 +45,7 @@ export interface SessionState {
   dismissUrlNotice(): void;
   setBackend(backend: BackendEvent): void;
   setDataset(dataset: DatasetState): void;
+  setWeights(weights: WeightsState): void;
   setEngineRun(runId: string | null): void;
   setQueue(queue: RunQueue | null): void;
   setEngineError(message: string | null): void;
@@ -53,6 +57,7 @@ export function createSessionStore(initial: ExperimentConfig = defaultExperiment
     urlIgnored: [],
     backend: null,
     dataset: { state: 'none' },
+    weights: { state: 'none' },
     engineRunId: null,
     queue: null,
     engineError: null,
@@ -62,6 +67,7 @@ export function createSessionStore(initial: ExperimentConfig = defaultExperiment
     dismissUrlNotice: () => set({ urlIgnored: [] }),
     setBackend: (backend) => set({ backend }),
     setDataset: (dataset) => set({ dataset }),
+    setWeights: (weights) => set({ weights }),
     setEngineRun: (engineRunId) => set({ engineRunId }),
     setQueue: (queue) => set({ queue }),
     setEngineError: (engineError) => set({ engineError }),

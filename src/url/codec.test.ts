@@ -13,6 +13,7 @@ interface JsonField {
   maximum?: number;
   maxLength?: number;
   maxItems?: number;
+  pattern?: string;
   items?: JsonField;
 }
 
@@ -44,11 +45,12 @@ function arbitraryFor(j: JsonField): fc.Arbitrary<unknown> {
       return fc.array(arbitraryFor(j.items as JsonField), { maxLength: j.maxItems ?? 8 });
     case 'string':
       if (j.enum) return fc.constantFrom(...j.enum);
+      if (j.pattern) return fc.stringMatching(new RegExp(j.pattern));
       return fc
         .oneof(
           fc.string({ unit: 'binary', maxLength: 64 }),
           fc.webUrl(),
-          fc.string({ unit: 'binary', minLength: 2000, maxLength: j.maxLength ?? 256 }),
+          fc.string({ unit: 'binary', minLength: Math.min(2000, j.maxLength ?? 256), maxLength: j.maxLength ?? 256 }),
         )
         .filter((s) => s.length <= (j.maxLength ?? 256));
   }
@@ -122,6 +124,9 @@ describe('encode', () => {
   it('fits the longest valid config inside the decode cap', () => {
     const c = defaultExperiment();
     c.data.url = '\u0800'.repeat(2048); // three UTF-8 bytes each: the worst case per UTF-16 unit
+    c.train.initUrl = '\u0800'.repeat(2048);
+    c.train.initName = '\u0800'.repeat(200);
+    c.train.initSha256 = 'f'.repeat(64);
     c.train.milestones = Array.from({ length: 8 }, (_, i) => 0.1234567890123456 + i / 100);
     for (const f of FIELDS) {
       if (f.kind === 'number' && f.name !== 'milestones') {
@@ -233,7 +238,7 @@ describe('decode', () => {
     const { config, ignored } = decode(`v=1&ep=5&du=${'a'.repeat(MAX_QUERY_LENGTH)}`);
     expect(config).toEqual(defaultExperiment());
     expect(ignored).toHaveLength(1);
-    expect(ignored[0].reason).toMatch(/more than the 20480/);
+    expect(ignored[0].reason).toMatch(new RegExp(`more than the ${MAX_QUERY_LENGTH}`));
   });
 
   it('summarises floods of junk keys', () => {

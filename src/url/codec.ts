@@ -20,11 +20,11 @@ export interface DecodeResult {
 }
 
 /**
- * Longest query decode() reads. A valid config can need this much: `du` allows 2048 UTF-16
- * units and one unit percent-encodes to at most 9 characters (%E0%A0%80); the rest of the
- * fields take well under 1 KB. A test checks the worst case fits.
+ * Longest query decode() reads. A valid config can need this much: `du` and `iu` allow 2048
+ * UTF-16 units each, `in` 200, and one unit percent-encodes to at most 9 characters
+ * (%E0%A0%80); the rest of the fields take well under 1 KB. A test checks the worst case fits.
  */
-export const MAX_QUERY_LENGTH = 20_480;
+export const MAX_QUERY_LENGTH = 40_960;
 
 /** Beyond this many, ignored params are summarised in one entry (a hostile URL can hold thousands). */
 export const MAX_REPORTED = 50;

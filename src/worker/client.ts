@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import type { EngineEvent } from '../engine/events';
-import type { DataFile, DatasetSummary, EngineApi, StartRequest } from './protocol';
+import type { ExperimentConfig } from '../engine/experiment';
+import type { DataFile, DatasetSummary, EngineApi, StartRequest, WeightsResult } from './protocol';
 
 /**
  * The page's handle on the engine worker. Calls go through comlink; events come back through
@@ -12,6 +13,9 @@ import type { DataFile, DatasetSummary, EngineApi, StartRequest } from './protoc
  */
 export interface EngineClient {
   loadFiles(files: readonly File[]): Promise<DatasetSummary>;
+  /** A dropped checkpoint or a URL (resolved against the page) to import and evaluate. */
+  importWeights(source: { file: File } | { url: string }, config: ExperimentConfig, expectSha256?: string): Promise<WeightsResult>;
+  clearWeights(): Promise<void>;
   start(req: StartRequest): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
@@ -93,6 +97,14 @@ export function createEngineClient(handlers: EngineClientHandlers): EngineClient
       const data = await readDataFiles(files);
       return call(() => remote.loadFiles(Comlink.transfer(data, data.map((d) => d.bytes))));
     },
+    async importWeights(source, config, expectSha256) {
+      if ('file' in source) {
+        const [file] = await readDataFiles([source.file]);
+        return call(() => remote.importWeights(Comlink.transfer({ file, pageUrl: document.baseURI, config, expectSha256 }, [file.bytes])));
+      }
+      return call(() => remote.importWeights({ url: source.url, pageUrl: document.baseURI, config, expectSha256 }));
+    },
+    clearWeights: () => call(() => remote.clearWeights()),
     async start(req) {
       await call(() => remote.listen(listenerFor(req.runId)));
       try {

@@ -17,7 +17,9 @@ import { createEventWriter, holdRunLock, openRunStore, type CheckpointRecord, ty
 import type { Checkpoint } from '../engine/train/checkpoint';
 import type { PruningState } from '../engine/pruning/types';
 import { EventBatcher } from './event-batcher';
-import type { DataFile, DatasetSummary, EngineApi, StartRequest } from './protocol';
+import type { DataFile, DatasetSummary, EngineApi, StartRequest, WeightsRequest, WeightsResult } from './protocol';
+import { evaluateImported, fetchCheckpoint, importWeightBytes, nameFromUrl, type ImportedWeights } from '../engine/import/start-weights';
+import { limitSplit } from '../engine/train/run';
 
 let listener: ((events: EngineEvent[]) => void) | null = null;
 const batcher = new EventBatcher((events) => listener?.(events));
@@ -26,6 +28,40 @@ let synthetic: { key: string; data: Dataset } | null = null;
 let control: RunControl | null = null;
 let slimmed: Model | null = null;
 let storePromise: Promise<RunStore | null> | null = null;
+/** The imported starting weights, with the bytes they came from (re-imported if the normalisation changes). */
+let weights: (ImportedWeights & { bytes: Uint8Array; inputNorm: string }) | null = null;
+
+/** Fetches or takes the bytes, checks the hash the config names, imports. Leaves `weights` alone on failure. */
+async function importWeights(req: WeightsRequest): Promise<ImportedWeights & { bytes: Uint8Array; inputNorm: string }> {
+  const t = req.config.train;
+  const bytes = req.file ? new Uint8Array(req.file.bytes) : await fetchCheckpoint(req.url ?? '', req.pageUrl);
+  const name = req.file?.name ?? nameFromUrl(req.url ?? '');
+  const done = await importWeightBytes(bytes, { name, url: req.file ? '' : req.url, inputNorm: t.inputNorm, expectSha256: req.expectSha256 });
+  return { ...done, bytes, inputNorm: t.inputNorm };
+}
+
+/**
+ * The starting weights a run's config names, or null for a seeded start. Reuses the imported
+ * ones when they match; fetches a URL again (a shared link); a hash-only config whose file
+ * was never supplied is refused with the file's name and hash.
+ */
+async function weightsFor(config: ExperimentConfig, emit: (e: EngineEvent) => void, pageUrl: string | undefined): Promise<ImportedWeights | null> {
+  const t = config.train;
+  if (!t.initUrl && !t.initSha256) return null;
+  const matches = weights && (!t.initSha256 || weights.report.sha256 === t.initSha256) && (!t.initUrl || weights.report.url === t.initUrl || weights.report.sha256 === t.initSha256);
+  if (matches && weights!.inputNorm === t.inputNorm) return weights;
+  if (matches) {
+    weights = { ...(await importWeightBytes(weights!.bytes, { name: weights!.report.name, url: weights!.report.url, inputNorm: t.inputNorm })), bytes: weights!.bytes, inputNorm: t.inputNorm };
+    return weights;
+  }
+  if (!t.initUrl) {
+    throw new DataError(t.initName || 'starting weights', `this experiment starts from the checkpoint ${t.initName ? `"${t.initName}" ` : ''}with SHA-256 ${t.initSha256}, which is not loaded: supply that file under "Start from weights"`);
+  }
+  emit({ type: 'status', phase: 'building-model', message: `fetching the starting weights from ${t.initUrl}` });
+  // Relative URLs resolve against the page (which may live under any sub-path), not the worker.
+  weights = await importWeights({ url: t.initUrl, pageUrl: pageUrl ?? new URL('..', self.location.href).href, config, expectSha256: t.initSha256 || undefined });
+  return weights;
+}
 
 function store(): Promise<RunStore | null> {
   storePromise ??= openRunStore().then((s) => ('unavailable' in s ? null : s));
@@ -55,6 +91,25 @@ async function datasetFor(config: ExperimentConfig, emit: (e: EngineEvent) => vo
 }
 
 const api: EngineApi = {
+  async importWeights(req: WeightsRequest): Promise<WeightsResult> {
+    if (control) throw new Error('a run is in progress: stop it before loading other weights');
+    const next = await importWeights(req);
+    weights = next;
+    let evaluation: WeightsResult['evaluation'];
+    try {
+      await selectBackend(req.config.backend);
+      const dataset = await datasetFor(req.config, (e) => batcher.push(e), req.pageUrl);
+      evaluation = await evaluateImported(next.imported, limitSplit(dataset.test, req.config.data.testLimit));
+    } catch (e) {
+      evaluation = { error: describe(e) };
+    }
+    return { report: next.report, evaluation };
+  },
+
+  clearWeights() {
+    weights = null;
+  },
+
   async loadFiles(files: DataFile[]): Promise<DatasetSummary> {
     const emit = (e: EngineEvent) => batcher.push(e);
     emit({ type: 'status', phase: 'loading-data', message: `reading ${files.map((f) => f.name).join(', ')}` });
@@ -118,8 +173,14 @@ async function runOnce(req: StartRequest, ctl: RunControl): Promise<void> {
       ctl.stop();
     });
     const dataset = await datasetFor(config, emit, req.pageUrl);
+    const start = await weightsFor(config, emit, req.pageUrl);
+    if (start && start.imported.def.name !== config.train.model) {
+      throw new DataError(start.report.name, `holds a ${start.report.label}, but the experiment's model is ${config.train.model}: pick ${start.report.model}, or clear the starting weights`);
+    }
     const summary = await runExperiment(config, {
       dataset,
+      modelDef: start?.imported.def,
+      initWeights: start?.imported.weights,
       emit,
       backend: choice.backend,
       control: ctl,

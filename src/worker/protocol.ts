@@ -1,5 +1,8 @@
 import type { EngineEvent } from '../engine/events';
 import type { ExperimentConfig } from '../engine/experiment';
+import type { WeightsEvaluation, WeightsReport } from '../engine/import/start-weights';
+
+export type { WeightsEvaluation, WeightsReport };
 
 /**
  * The typed boundary between the page and the engine worker (wrapped with comlink). The page
@@ -33,7 +36,29 @@ export interface StartRequest {
   pageUrl?: string;
 }
 
+/** "Start from weights": a dropped checkpoint (transferred) or a URL the worker fetches. */
+export interface WeightsRequest {
+  file?: DataFile;
+  url?: string;
+  /** The page's address, which a relative `url` (and the evaluation's data URL) resolves against. */
+  pageUrl?: string;
+  /** Supplies inputNorm, and the data set and backend of the evaluation. */
+  config: ExperimentConfig;
+  /** Refuse bytes with another SHA-256 (the file a shared link names). */
+  expectSha256?: string;
+}
+
+export interface WeightsResult {
+  report: WeightsReport;
+  /** The imported network's accuracy on the test set, or why it could not be measured. */
+  evaluation: WeightsEvaluation | { error: string };
+}
+
 export interface EngineApi {
+  /** Parses and imports a checkpoint in the worker and evaluates it; rejects with the refusal (the weights loaded before stay). */
+  importWeights(req: WeightsRequest): Promise<WeightsResult>;
+  /** Forgets the imported weights: runs start from the seeded initialisation again. */
+  clearWeights(): void;
   /** Parses CIFAR-10 files (tar.gz or .bin) in the worker; they become the cifar10 data set. Rejects with a DataError message. */
   loadFiles(files: DataFile[]): Promise<DatasetSummary>;
   /** Starts (or resumes) a run; events arrive through the listener given to `listen`. Resolves when the run ends. */

@@ -56,8 +56,8 @@ export function stepsPerEpoch(trainCount: number, batchSize: number): number {
   return Math.max(1, Math.floor(trainCount / batchSize));
 }
 
-/** A prefix of a split (views, no copy). */
-function limit(split: ImageSplit, n: number): ImageSplit {
+/** A prefix of a split (views, no copy); n <= 0 keeps it whole. */
+export function limitSplit(split: ImageSplit, n: number): ImageSplit {
   if (n <= 0 || n >= split.count) return split;
   return { images: split.images.subarray(0, n * (split.images.length / split.count)), labels: split.labels.subarray(0, n), count: n };
 }
@@ -73,8 +73,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   const priorSeconds = opts.resumeFrom?.elapsedSeconds ?? 0;
   const elapsed = () => priorSeconds + (performance.now() - started) / 1000;
   const { train: tc, prune: pc } = config;
-  const train = limit(opts.dataset.train, config.data.trainLimit);
-  const test = limit(opts.dataset.test, config.data.testLimit);
+  const train = limitSplit(opts.dataset.train, config.data.trainLimit);
+  const test = limitSplit(opts.dataset.test, config.data.testLimit);
   if (train.count === 0) throw new Error('the training split is empty: load a data set with training images');
 
   emit({ type: 'status', phase: 'building-model', message: `building ${opts.modelDef?.name ?? tc.model}` });
@@ -86,7 +86,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   const totalSteps = spe * tc.epochs;
   let rectifications = opts.resumeFrom?.rectifications ?? 0;
   const damage = damageTracker(config, totalSteps, opts.resumeFrom?.step ?? 0);
-  const probe = limit(test, DAMAGE_PROBE_IMAGES);
+  const probe = limitSplit(test, DAMAGE_PROBE_IMAGES);
   const countingEmit = (e: EngineEvent) => {
     if (e.type === 'rectify') rectifications++;
     if (e.type === 'prune') damage.addChannels(e.step, e.channels.length);

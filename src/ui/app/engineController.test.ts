@@ -5,13 +5,19 @@ import { createRunsStore } from '../../store/runsStore';
 import { createSessionStore } from '../../store/sessionStore';
 import { toArray } from '../../store/series';
 import { EngineCrashedError, type EngineClientHandlers } from '../../worker/client';
-import type { StartRequest } from '../../worker/protocol';
+import type { StartRequest, WeightsReport } from '../../worker/protocol';
 import { createEngineController, type ClientFactory } from './engineController';
+
+const REPORT: WeightsReport = {
+  name: 'r20.th', url: '', sha256: 'ab'.repeat(32), bytes: 1000, model: 'resnet20', label: 'ResNet-20 (option-B shortcuts)', format: 'pytorch', path: '', strippedModulePrefix: false,
+  matched: 120, missing: [], unexpected: [], misShaped: [], folded: 0, ignored: 0, normalization: { mean: [0, 0, 0], std: [1, 1, 1] }, normalizationSource: 'given',
+};
 
 /** A stand-in worker: each start() plays a few events and waits for the test to end it. */
 class FakeEngine {
   handlers: EngineClientHandlers | null = null;
   starts: StartRequest[] = [];
+  expects: (string | undefined)[] = [];
   running: string | null = null;
   created = 0;
   stopped = 0;
@@ -45,6 +51,16 @@ class FakeEngine {
         if (files.some((f) => f.name.endsWith('.txt'))) throw new Error('batches.meta.txt: not a CIFAR-10 binary file');
         return { name: 'cifar10', train: 10, test: 2, files: files.map((f) => ({ name: f.name, records: 10 })), warnings: [] };
       },
+      importWeights: async (source, _config, expectSha256) => {
+        this.expects.push(expectSha256);
+        const name = 'file' in source ? source.file.name : source.url;
+        if (name.includes('bad')) throw new Error(`${name}: does not fit ResNet-20`);
+        return {
+          report: { ...REPORT, name, url: 'url' in source ? source.url : '' },
+          evaluation: { acc: 0.25, loss: 2, images: 100 },
+        };
+      },
+      clearWeights: async () => undefined,
       dispose: () => undefined,
     };
   };
@@ -172,5 +188,25 @@ describe('engine controller', () => {
       expect(ds.message).toContain('not a CIFAR-10 binary file');
       expect(ds.previous?.train).toBe(10);
     }
+  });
+
+  it('imports weights into the experiment, and keeps them when a later import is refused', async () => {
+    const { fake, session, controller } = setup();
+    await controller.importWeights({ file: new File([new Uint8Array(4)], 'r20.th') });
+    expect(session.getState().weights).toMatchObject({ state: 'ready', result: { report: { model: 'resnet20' }, evaluation: { acc: 0.25 } } });
+    expect(session.getState().config.train).toMatchObject({ model: 'resnet20', initSha256: 'ab'.repeat(32), initName: 'r20.th', initUrl: '' });
+    await controller.importWeights({ url: 'bad.th' });
+    const w = session.getState().weights;
+    expect(w).toMatchObject({ state: 'error', source: 'bad.th', message: 'bad.th: does not fit ResNet-20' });
+    if (w.state === 'error') expect(w.previous?.report.name).toBe('r20.th');
+    expect(session.getState().config.train.initName).toBe('r20.th');
+    await controller.clearWeights();
+    expect(session.getState().weights.state).toBe('none');
+    expect(session.getState().config.train).toMatchObject({ initSha256: '', initName: '', initUrl: '', model: 'resnet20' });
+    // Replacing loaded weights is free; a link's hash binds until its file is loaded.
+    expect(fake.expects).toEqual([undefined, undefined]);
+    session.getState().setConfig({ ...defaultExperiment(), train: { ...defaultExperiment().train, initSha256: 'cd'.repeat(32) } });
+    await controller.importWeights({ file: new File([new Uint8Array(4)], 'r20.th') });
+    expect(fake.expects[2]).toBe('cd'.repeat(32));
   });
 });

@@ -4,6 +4,7 @@ import { scheduleComparison, SCHEDULE_LABELS } from '../../store/compare';
 import { createEventBatcher, type Scheduler } from '../../store/eventBatcher';
 import type { RunsStore } from '../../store/runsStore';
 import type { createSessionStore } from '../../store/sessionStore';
+import { configWithoutWeights, configWithWeights, requiredSha256, weightsResult } from '../../store/weights';
 import type { EngineClient, EngineClientHandlers } from '../../worker/client';
 import { EngineCrashedError } from '../../worker/client';
 
@@ -14,7 +15,7 @@ import { EngineCrashedError } from '../../worker/client';
  */
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
-export type ClientFactory = (handlers: EngineClientHandlers) => Pick<EngineClient, 'loadFiles' | 'start' | 'pause' | 'resume' | 'stop' | 'dispose'>;
+export type ClientFactory = (handlers: EngineClientHandlers) => Pick<EngineClient, 'loadFiles' | 'importWeights' | 'clearWeights' | 'start' | 'pause' | 'resume' | 'stop' | 'dispose'>;
 
 export interface ControllerDeps {
   createClient: ClientFactory;
@@ -47,6 +48,9 @@ export interface EngineController {
   /** Stops the current run and drops any queued ones. */
   stop(): void;
   loadFiles(files: readonly File[]): Promise<void>;
+  /** Imports and evaluates a checkpoint; on success the experiment starts from it, on failure the weights before stay. */
+  importWeights(source: { file: File } | { url: string }): Promise<void>;
+  clearWeights(): Promise<void>;
   dispose(): void;
 }
 
@@ -193,6 +197,31 @@ export function createEngineController(deps: ControllerDeps): EngineController {
       } catch (e) {
         session.getState().setDataset({ state: 'error', files: names, message: messageOf(e), previous });
       }
+    },
+
+    async importWeights(source) {
+      const label = 'file' in source ? source.file.name : source.url;
+      const previous = weightsResult(session.getState().weights);
+      if (currentRunId) {
+        session.getState().setWeights({ state: 'error', source: label, message: 'A run is in progress: stop it before loading other weights.', previous });
+        return;
+      }
+      // Read before 'loading' replaces the weights state: loaded weights free the linked hash.
+      const expectSha256 = requiredSha256(session.getState().config, session.getState().weights);
+      session.getState().setWeights({ state: 'loading', source: label });
+      try {
+        const result = await engine().importWeights(source, session.getState().config, expectSha256);
+        session.getState().setWeights({ state: 'ready', result });
+        session.getState().setConfig(configWithWeights(session.getState().config, result));
+      } catch (e) {
+        session.getState().setWeights({ state: 'error', source: label, message: messageOf(e), previous });
+      }
+    },
+
+    async clearWeights() {
+      session.getState().setWeights({ state: 'none' });
+      session.getState().setConfig(configWithoutWeights(session.getState().config));
+      await client?.clearWeights().catch(() => undefined);
     },
 
     dispose() {

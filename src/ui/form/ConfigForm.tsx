@@ -12,6 +12,7 @@ import {
 } from '../../engine/experiment';
 import { withField } from './configUpdate';
 import { DataSource } from './DataSource';
+import { WeightsSource } from './WeightsSource';
 import { CheckboxField, NumberField, SelectField } from './fields';
 
 const MODEL_LABELS: Record<ModelName, string> = {
@@ -47,6 +48,7 @@ export function ConfigForm({ config, onChange, onFiles }: { config: ExperimentCo
   return (
     <form className="config-form" aria-label="Experiment settings" onSubmit={(e) => e.preventDefault()}>
       <DataSource config={config} onChange={onChange} onFiles={onFiles} />
+      <WeightsSource config={config} onChange={onChange} />
 
       <fieldset className="form-group">
         <legend>Model and training</legend>
