@@ -42,6 +42,11 @@ export interface RunsState {
   selection: Selection;
   /** Runs overlaid in the comparison chart, in the order they were ticked. */
   comparison: string[];
+  /**
+   * Replay cursor over the active (finished or imported) run: the views show the run as it
+   * stood at this step (see store/viewStep.ts). null = the whole run.
+   */
+  viewStep: number | null;
 
   addRun(run: { runId: string; config: ExperimentConfig; name?: string; createdAt?: number; live?: boolean }): void;
   appendEvents(runId: string, events: readonly EngineEvent[]): void;
@@ -57,6 +62,7 @@ export interface RunsState {
   highlightRectification(ref: RectificationSel | null): void;
   setComparison(runIds: string[]): void;
   toggleComparison(runId: string): void;
+  setViewStep(step: number | null): void;
 }
 
 const emptySelection: Selection = { familyId: null, channels: [], rectification: null };
@@ -73,6 +79,7 @@ export function createRunsStore() {
     activeRunId: null,
     selection: emptySelection,
     comparison: [],
+    viewStep: null,
 
     addRun({ runId, config, name, createdAt = Date.now(), live = true }) {
       set((st) => {
@@ -123,12 +130,13 @@ export function createRunsStore() {
           comparison: st.comparison.filter((id) => id !== runId),
           activeRunId,
           selection: activeRunId === st.activeRunId ? st.selection : emptySelection,
+          viewStep: activeRunId === st.activeRunId ? st.viewStep : null,
         };
       });
     },
 
     setActiveRun(runId) {
-      set((st) => (st.activeRunId === runId ? st : { activeRunId: runId, selection: emptySelection }));
+      set((st) => (st.activeRunId === runId ? st : { activeRunId: runId, selection: emptySelection, viewStep: null }));
     },
 
     selectFamily(familyId) {
@@ -167,6 +175,10 @@ export function createRunsStore() {
 
     setComparison(runIds) {
       set({ comparison: [...new Set(runIds)] });
+    },
+
+    setViewStep(step) {
+      set({ viewStep: step === null ? null : Math.max(0, step) });
     },
 
     toggleComparison(runId) {

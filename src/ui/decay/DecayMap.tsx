@@ -38,6 +38,8 @@ export interface DecayMapProps {
   onRowReduceChange?: (mode: RowReduce) => void;
   /** Draws a vertical guide at this step (e.g. the rectification picked in the timeline). */
   highlightStep?: number | null;
+  /** Draws the replay cursor at this step (the views show the run as it stood then). */
+  cursorStep?: number | null;
   /** Heat-map size in CSS pixels (one canvas pixel each); labels and legend come on top. */
   width?: number;
   height?: number;
@@ -65,7 +67,7 @@ const MODE_LABELS: Record<ColorMode, string> = {
  * shared telemetry store; rectifications are marked in an overlay canvas.
  */
 export function DecayMap(props: DecayMapProps) {
-  const { events, selected = [], onSelectChannels, highlightStep = null, width = 880, height = 480 } = props;
+  const { events, selected = [], onSelectChannels, highlightStep = null, cursorStep = null, width = 880, height = 480 } = props;
   const { model, store, version } = useTelemetry(events);
   const [zoomFamily, setZoomFamily] = useControllable<string | null>(props.zoomFamily, props.onZoomFamilyChange, null);
   const [stepRange, setStepRange] = useControllable<readonly [number, number] | null>(
@@ -147,8 +149,8 @@ export function DecayMap(props: DecayMapProps) {
   useEffect(() => {
     const ctx = hidpiContext(overlayRef.current, width, height);
     if (!ctx || !store) return;
-    drawOverlay(ctx, geometry, { layout: store.layout, rowFrom, rowTo, s0, s1, width, height, selected, rectifies, highlightStep });
-  }, [store, geometry, rectifies, selected, highlightStep, s0, s1, rowFrom, rowTo, width, height]);
+    drawOverlay(ctx, geometry, { layout: store.layout, rowFrom, rowTo, s0, s1, width, height, selected, rectifies, highlightStep, cursorStep });
+  }, [store, geometry, rectifies, selected, highlightStep, cursorStep, s0, s1, rowFrom, rowTo, width, height]);
 
   // Wheel zoom needs a non-passive listener to keep the page from scrolling.
   useEffect(() => {

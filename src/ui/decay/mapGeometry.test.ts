@@ -137,4 +137,15 @@ describe('drawOverlay', () => {
     });
     expect(calls).toEqual(['clearRect(0,0,200,40)', 'strokeRect(0.75,-0.75,198.5,21.5)']);
   });
+
+  it('draws the replay cursor as a 2 px line at its step, and nothing for a step off screen', () => {
+    const view = { s0: 0, s1: 100, rowFrom: 0, rowTo: 4, width: 200, height: 40 };
+    const scene = { ...view, layout, selected: [], rectifies: [], highlightStep: null };
+    const on = record();
+    drawOverlay(on.ctx, mapGeometry(view), { ...scene, cursorStep: 30 });
+    expect(on.calls).toEqual(['clearRect(0,0,200,40)', 'fillRect(0,20,200,1)', 'fillRect(59,0,2,40)']);
+    const off = record();
+    drawOverlay(off.ctx, mapGeometry(view), { ...scene, cursorStep: 130 });
+    expect(off.calls).toEqual(['clearRect(0,0,200,40)', 'fillRect(0,20,200,1)']);
+  });
 });

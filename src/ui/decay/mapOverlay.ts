@@ -3,6 +3,7 @@ import type { MapGeometry } from './mapGeometry';
 import type { ChannelRef } from './types';
 
 export const RECTIFY_COLOR = '#00a6d6';
+const CURSOR_COLOR = '#d97706';
 
 export interface OverlayScene {
   layout: FamilyIndex;
@@ -19,6 +20,8 @@ export interface OverlayScene {
   rectifies: readonly (ChannelRef & { step: number })[];
   /** A vertical guide, e.g. the rectification picked in the timeline. */
   highlightStep: number | null;
+  /** The replay cursor: a solid line; absent or null when not replaying. */
+  cursorStep?: number | null;
 }
 
 /** The subset of CanvasRenderingContext2D the overlay draws with (so tests can record calls). */
@@ -60,6 +63,11 @@ export function drawOverlay(ctx: OverlayContext, g: MapGeometry, scene: OverlayS
   if (hs !== null && hs >= s0 && hs <= s1) {
     ctx.fillStyle = 'rgba(31,111,235,0.6)';
     ctx.fillRect(Math.round(g.xOf(hs)), 0, 1, height);
+  }
+  const cs = scene.cursorStep ?? null;
+  if (cs !== null && cs >= s0 && cs <= s1) {
+    ctx.fillStyle = CURSOR_COLOR;
+    ctx.fillRect(Math.round(g.xOf(cs)) - 1, 0, 2, height);
   }
   ctx.fillStyle = RECTIFY_COLOR;
   ctx.strokeStyle = '#ffffff';
