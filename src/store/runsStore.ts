@@ -114,7 +114,10 @@ export function createRunsStore() {
     setLive(runId, live) {
       set((st) => {
         const run = st.runs[runId];
-        return run ? { runs: { ...st.runs, [runId]: { ...run, live } } } : st;
+        if (!run) return st;
+        // A resumed run grows past any replay cursor set on it: show it live again.
+        const viewStep = live && runId === st.activeRunId ? null : st.viewStep;
+        return { runs: { ...st.runs, [runId]: { ...run, live } }, viewStep };
       });
     },
 

@@ -98,7 +98,7 @@ describe('playback and the store cursor', () => {
     expect(nextPlayStep(100, 100, 5)).toBe(100);
   });
 
-  it('view step is set, clamped at 0, and cleared when another run becomes active', () => {
+  it('view step is set, clamped at 0, and cleared when another run becomes active or this one resumes', () => {
     const store = createRunsStore();
     const config = defaultExperiment();
     store.getState().loadRun({ runId: 'a', config, name: 'a', createdAt: 1, events: sampleLog(20, 10) });
@@ -115,6 +115,12 @@ describe('playback and the store cursor', () => {
     store.getState().setActiveRun('b');
     expect(store.getState().viewStep).toBeNull();
     store.getState().setActiveRun('a');
+    store.getState().setViewStep(5);
+    store.getState().setLive('b', true);
+    expect(store.getState().viewStep).toBe(5);
+    store.getState().setLive('a', true);
+    expect(store.getState().viewStep).toBeNull();
+    store.getState().setLive('a', false);
     store.getState().setViewStep(5);
     store.getState().removeRun('a');
     expect(store.getState().viewStep).toBeNull();
