@@ -42,6 +42,11 @@ export interface RunsState {
   selection: Selection;
   /** Runs overlaid in the comparison chart, in the order they were ticked. */
   comparison: string[];
+  /**
+   * Replay cursor over the active (finished or imported) run: the views show the run as it
+   * stood at this step (see store/viewStep.ts). null = the whole run.
+   */
+  viewStep: number | null;
 
   addRun(run: { runId: string; config: ExperimentConfig; name?: string; createdAt?: number; live?: boolean }): void;
   appendEvents(runId: string, events: readonly EngineEvent[]): void;
@@ -57,6 +62,7 @@ export interface RunsState {
   highlightRectification(ref: RectificationSel | null): void;
   setComparison(runIds: string[]): void;
   toggleComparison(runId: string): void;
+  setViewStep(step: number | null): void;
 }
 
 const emptySelection: Selection = { familyId: null, channels: [], rectification: null };
@@ -73,6 +79,7 @@ export function createRunsStore() {
     activeRunId: null,
     selection: emptySelection,
     comparison: [],
+    viewStep: null,
 
     addRun({ runId, config, name, createdAt = Date.now(), live = true }) {
       set((st) => {
@@ -107,7 +114,10 @@ export function createRunsStore() {
     setLive(runId, live) {
       set((st) => {
         const run = st.runs[runId];
-        return run ? { runs: { ...st.runs, [runId]: { ...run, live } } } : st;
+        if (!run) return st;
+        // A resumed run grows past any replay cursor set on it: show it live again.
+        const viewStep = live && runId === st.activeRunId ? null : st.viewStep;
+        return { runs: { ...st.runs, [runId]: { ...run, live } }, viewStep };
       });
     },
 
@@ -123,12 +133,13 @@ export function createRunsStore() {
           comparison: st.comparison.filter((id) => id !== runId),
           activeRunId,
           selection: activeRunId === st.activeRunId ? st.selection : emptySelection,
+          viewStep: activeRunId === st.activeRunId ? st.viewStep : null,
         };
       });
     },
 
     setActiveRun(runId) {
-      set((st) => (st.activeRunId === runId ? st : { activeRunId: runId, selection: emptySelection }));
+      set((st) => (st.activeRunId === runId ? st : { activeRunId: runId, selection: emptySelection, viewStep: null }));
     },
 
     selectFamily(familyId) {
@@ -167,6 +178,10 @@ export function createRunsStore() {
 
     setComparison(runIds) {
       set({ comparison: [...new Set(runIds)] });
+    },
+
+    setViewStep(step) {
+      set({ viewStep: step === null ? null : Math.max(0, step) });
     },
 
     toggleComparison(runId) {

@@ -1,12 +1,14 @@
-import { selectActiveRun, useRuns } from '../../store/runsStore';
+import { useRuns } from '../../store/runsStore';
+import { useViewedRun } from '../../store/viewStep';
 import { TrainingCharts } from '../charts/TrainingCharts';
 import { compactNumber, duration, percent } from '../common/format';
 import { Section } from '../common/Section';
 import { DamagePanel } from '../damage/DamagePanel';
+import { ReplayScrubber } from '../replay/ReplayScrubber';
 import { DecayArea } from './DecayArea';
 
 function RunSummary() {
-  const run = useRuns(selectActiveRun);
+  const run = useViewedRun();
   if (!run) return null;
   const { done, slim, latency, model, rectifications } = run.derived;
   const cost = run.derived.costs.length > 0 ? run.derived.costs.buf[run.derived.costs.length - 1] : null;
@@ -54,7 +56,7 @@ function RunSummary() {
 
 /** The run being looked at: summary, training curves and the pruning views. */
 export function ActiveRunPanel() {
-  const run = useRuns(selectActiveRun);
+  const run = useViewedRun();
   const order = useRuns((s) => s.order);
   const runs = useRuns((s) => s.runs);
   const setActive = useRuns((s) => s.setActiveRun);
@@ -78,6 +80,7 @@ export function ActiveRunPanel() {
     >
       {run ? (
         <>
+          <ReplayScrubber />
           <RunSummary />
           <div className="charts-with-aside">
             <TrainingCharts derived={run.derived} />

@@ -17,6 +17,7 @@ export function DecayArea({ run }: { run: RunEntry }) {
   const selectChannels = useRuns((s) => s.selectChannels);
   const selectFamily = useRuns((s) => s.selectFamily);
   const highlight = useRuns((s) => s.highlightRectification);
+  const viewStep = useRuns((s) => s.viewStep);
   const [ref, width] = useElementWidth<HTMLDivElement>(720);
   const latency = run.derived.latency;
   const viewWidth = Math.max(280, width - 150);
@@ -31,6 +32,7 @@ export function DecayArea({ run }: { run: RunEntry }) {
         zoomFamily={selection.familyId}
         onZoomFamilyChange={selectFamily}
         highlightStep={selection.rectification?.step ?? null}
+        cursorStep={run.live ? null : viewStep}
         width={viewWidth}
         height={320}
       />

@@ -4,6 +4,8 @@ import { DECAY_SCALE, NORM_SCALE } from './colormap';
 import type { Reducer } from './downsample';
 import { formatStep, formatValue, niceTicks } from './format';
 import { useControllable, useTelemetry } from './hooks';
+import { mapGeometry, zoomRange } from './mapGeometry';
+import { drawOverlay, RECTIFY_COLOR } from './mapOverlay';
 import { MapRaster, type ColorMode, type MapView } from './mapRaster';
 import type { TelemetryStore } from './telemetryStore';
 import { rectifyEvents } from './trajectories';
@@ -36,6 +38,8 @@ export interface DecayMapProps {
   onRowReduceChange?: (mode: RowReduce) => void;
   /** Draws a vertical guide at this step (e.g. the rectification picked in the timeline). */
   highlightStep?: number | null;
+  /** Draws the replay cursor at this step (the views show the run as it stood then). */
+  cursorStep?: number | null;
   /** Heat-map size in CSS pixels (one canvas pixel each); labels and legend come on top. */
   width?: number;
   height?: number;
@@ -50,8 +54,6 @@ interface Hover {
 }
 
 const LABEL_GUTTER = 132;
-const MIN_SPAN_STEPS = 4;
-const RECTIFY_COLOR = '#00a6d6';
 
 const MODE_LABELS: Record<ColorMode, string> = {
   decay: 'Decay factor',
@@ -65,7 +67,7 @@ const MODE_LABELS: Record<ColorMode, string> = {
  * shared telemetry store; rectifications are marked in an overlay canvas.
  */
 export function DecayMap(props: DecayMapProps) {
-  const { events, selected = [], onSelectChannels, highlightStep = null, width = 880, height = 480 } = props;
+  const { events, selected = [], onSelectChannels, highlightStep = null, cursorStep = null, width = 880, height = 480 } = props;
   const { model, store, version } = useTelemetry(events);
   const [zoomFamily, setZoomFamily] = useControllable<string | null>(props.zoomFamily, props.onZoomFamilyChange, null);
   const [stepRange, setStepRange] = useControllable<readonly [number, number] | null>(
@@ -103,6 +105,7 @@ export function DecayMap(props: DecayMapProps) {
     () => ({ s0, s1, rowFrom, rowTo, width, height, mode, channelReducer }),
     [s0, s1, rowFrom, rowTo, width, height, mode, channelReducer],
   );
+  const geometry = useMemo(() => mapGeometry({ s0, s1, rowFrom, rowTo, width, height }), [s0, s1, rowFrom, rowTo, width, height]);
 
   // Heat map: coalesce every change into one draw per animation frame; MapRaster redraws
   // only the pixel columns new telemetry touched. The frame reads the newest store and view.
@@ -146,46 +149,8 @@ export function DecayMap(props: DecayMapProps) {
   useEffect(() => {
     const ctx = hidpiContext(overlayRef.current, width, height);
     if (!ctx || !store) return;
-    ctx.clearRect(0, 0, width, height);
-    const span = s1 - s0;
-    const xOf = (step: number) => ((step - s0) / span) * width;
-    const yOf = (row: number) => ((row - rowFrom) / rowCount) * height;
-    ctx.fillStyle = 'rgba(255,255,255,0.85)';
-    for (let f = 1; f < store.families.length; f++) {
-      const r = store.layout.offsets[f];
-      if (r > rowFrom && r < rowTo) ctx.fillRect(0, Math.round(yOf(r)), width, 1);
-    }
-    ctx.strokeStyle = '#1f6feb';
-    ctx.lineWidth = 1.5;
-    for (const ref of selected) {
-      const row = store.layout.row(ref);
-      if (row < rowFrom || row >= rowTo) continue;
-      const y0 = yOf(row);
-      const h = Math.max(2, yOf(row + 1) - y0);
-      ctx.strokeRect(0.75, y0 - 0.75, width - 1.5, h + 1.5);
-    }
-    if (highlightStep !== null && highlightStep >= s0 && highlightStep <= s1) {
-      ctx.fillStyle = 'rgba(31,111,235,0.6)';
-      ctx.fillRect(Math.round(xOf(highlightStep)), 0, 1, height);
-    }
-    ctx.fillStyle = RECTIFY_COLOR;
-    ctx.strokeStyle = '#ffffff';
-    ctx.lineWidth = 1;
-    for (const ev of rectifies) {
-      const row = store.layout.row(ev);
-      if (row < rowFrom || row >= rowTo || ev.step < s0 || ev.step > s1) continue;
-      const x = xOf(ev.step);
-      const y = (yOf(row) + yOf(row + 1)) / 2;
-      ctx.beginPath();
-      ctx.moveTo(x, y - 4);
-      ctx.lineTo(x + 4, y);
-      ctx.lineTo(x, y + 4);
-      ctx.lineTo(x - 4, y);
-      ctx.closePath();
-      ctx.fill();
-      ctx.stroke();
-    }
-  }, [store, rectifies, selected, highlightStep, s0, s1, rowFrom, rowTo, rowCount, width, height]);
+    drawOverlay(ctx, geometry, { layout: store.layout, rowFrom, rowTo, s0, s1, width, height, selected, rectifies, highlightStep, cursorStep });
+  }, [store, geometry, rectifies, selected, highlightStep, cursorStep, s0, s1, rowFrom, rowTo, width, height]);
 
   // Wheel zoom needs a non-passive listener to keep the page from scrolling.
   useEffect(() => {
@@ -204,11 +169,7 @@ export function DecayMap(props: DecayMapProps) {
 
   const pointer = (e: ReactMouseEvent) => {
     const rect = e.currentTarget.getBoundingClientRect();
-    const x = Math.min(width - 1, Math.max(0, e.clientX - rect.left));
-    const y = Math.min(height - 1, Math.max(0, e.clientY - rect.top));
-    const step = s0 + ((x + 0.5) / width) * (s1 - s0);
-    const row = rowFrom + Math.min(rowCount - 1, Math.floor((y / height) * rowCount));
-    return { x, y, step, row };
+    return geometry.hit(e.clientX - rect.left, e.clientY - rect.top);
   };
 
   const onMouseMove = (e: ReactMouseEvent) => {
@@ -234,9 +195,8 @@ export function DecayMap(props: DecayMapProps) {
     if (!drag || !store) return;
     const p = pointer(e);
     if (drag.moved) {
-      const a = s0 + (Math.min(drag.x, p.x) / width) * (s1 - s0);
-      const b = s0 + (Math.max(drag.x, p.x) / width) * (s1 - s0);
-      if (b - a >= MIN_SPAN_STEPS) setStepRange([a, b]);
+      const range = geometry.brushSteps(drag.x, p.x);
+      if (range) setStepRange(range);
       return;
     }
     const ref = store.layout.refOfRow(p.row);
@@ -323,13 +283,13 @@ export function DecayMap(props: DecayMapProps) {
         <div className="decay-map-labels" style={{ width: LABEL_GUTTER, height }}>
           {zoomIndex >= 0
             ? channelTicks(families[zoomIndex].channels).map((c) => (
-                <span key={c} className="decay-map-label" style={{ top: ((c + 0.5) / rowCount) * height - 7 }}>
+                <span key={c} className="decay-map-label" style={{ top: geometry.yOf(rowFrom + c + 0.5) - 7 }}>
                   ch {c}
                 </span>
               ))
             : families.map((f, i) => {
-                const top = (store.layout.offsets[i] / rowCount) * height;
-                const h = (f.channels / rowCount) * height;
+                const top = geometry.yOf(store.layout.offsets[i]);
+                const h = geometry.yOf(store.layout.offsets[i + 1]) - top;
                 return (
                   <button
                     key={f.id}
@@ -374,7 +334,7 @@ export function DecayMap(props: DecayMapProps) {
 
       <div className="decay-axis" style={{ marginLeft: LABEL_GUTTER, width }}>
         {ticks.map((t) => (
-          <span key={t} className="decay-tick" style={{ left: ((t - s0) / (s1 - s0)) * width }}>
+          <span key={t} className="decay-tick" style={{ left: geometry.xOf(t) }}>
             {formatStep(t)}
           </span>
         ))}
@@ -438,21 +398,4 @@ function describeCell(store: TelemetryStore, row: number, step: number): string[
     `decay ${formatValue(store.value('decay', col, row))}${first === last ? '' : ' (min)'}`,
     `norm ${formatValue(store.value('norm', col, row))}${first === last ? '' : ' (mean)'}`,
   ];
-}
-
-/** Scales [s0, s1] by `factor` around the fraction `at` of it, kept inside [0, max]. */
-export function zoomRange(s0: number, s1: number, at: number, factor: number, max: number): [number, number] {
-  const span = Math.min(max, Math.max(MIN_SPAN_STEPS, (s1 - s0) * factor));
-  const pivot = s0 + at * (s1 - s0);
-  let a = pivot - at * span;
-  let b = a + span;
-  if (a < 0) {
-    b -= a;
-    a = 0;
-  }
-  if (b > max) {
-    a -= b - max;
-    b = max;
-  }
-  return [Math.max(0, a), b];
 }

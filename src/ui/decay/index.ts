@@ -1,6 +1,8 @@
 import './decay.css';
 
-export { DecayMap, zoomRange, type DecayMapProps, type RowReduce } from './DecayMap';
+export { DecayMap, type DecayMapProps, type RowReduce } from './DecayMap';
+export { mapGeometry, zoomRange, MIN_SPAN_STEPS, type MapGeometry, type MapHit } from './mapGeometry';
+export { drawOverlay, type OverlayScene } from './mapOverlay';
 export { Trajectories, type TrajectoriesProps } from './Trajectories';
 export { RectificationTimeline, type RectificationTimelineProps } from './RectificationTimeline';
 export { LayerSummary, type LayerSummaryProps } from './LayerSummary';

@@ -1,0 +1,96 @@
+import { expect, test, type Locator } from '@playwright/test';
+import type { EngineEvent } from '../src/engine/events';
+import { defaultExperiment } from '../src/engine/experiment';
+import { runFileFromRun, serializeRunFile } from '../src/persist/run-file';
+import { sampleLog } from '../src/store/testLog';
+import { collectPageErrors } from './helpers';
+
+// A 40-step run (pruning point at step 10, a rectification at 14, a removal at 20) whose
+// pruning point settles its damage at step 25, imported as a file: no training needed.
+function runFile(): Buffer {
+  const log = sampleLog(40, 10);
+  const at = log.findIndex((e) => e.type === 'step' && e.step === 25);
+  const damage: EngineEvent = {
+    type: 'damage',
+    step: 10,
+    schedule: 'sr',
+    channels: 2,
+    window: 10,
+    lossBefore: 0.5,
+    peakRise: 0.2,
+    peakStep: 13,
+    tolerance: 0.05,
+    recoverySteps: 8,
+    accBefore: 0.4,
+    accAfter: 0.35,
+  };
+  const events = [...log.slice(0, at), damage, ...log.slice(at)];
+  return Buffer.from(serializeRunFile(runFileFromRun({ name: 'replay fixture', createdAt: Date.now(), config: defaultExperiment() }, events)));
+}
+
+/** The Total row of the layer summary: [channels, kept, decaying, pruned, rectified]. */
+async function totals(summary: Locator): Promise<number[]> {
+  const cells = await summary.locator('.decay-summary-table tfoot td').allTextContents();
+  return cells.slice(0, 5).map((c) => Number(c.trim() || '0'));
+}
+
+test('the replay scrubber moves every view of an imported run to one step, and plays', async ({ page }) => {
+  const errors = collectPageErrors(page);
+  await page.goto('/');
+  await page.getByTestId('run-import-input').setInputFiles({ name: 'replay.json', mimeType: 'application/json', buffer: runFile() });
+  const row = page.getByTestId('run-row').filter({ hasText: 'replay fixture' });
+  await row.getByRole('button', { name: 'Open' }).click();
+
+  const scrubber = page.getByTestId('replay-scrubber');
+  const slider = scrubber.getByTestId('replay-step');
+  const label = scrubber.getByTestId('replay-label');
+  const damage = page.getByTestId('damage-panel');
+  const summary = page.getByTestId('decay-area').locator('.decay-summary');
+  const runSummary = page.getByTestId('run-summary');
+  await expect(label).toHaveText('step 40 of 40');
+  await expect(damage.getByTestId('damage-row')).toHaveCount(1);
+  await expect(runSummary.getByTestId('final-accuracy')).toBeVisible();
+
+  await test.step('before the pruning point: nothing pruned, no damage row, no final accuracy', async () => {
+    await slider.fill('5');
+    await expect(label).toHaveText('step 5 of 40');
+    await expect(damage.getByTestId('damage-row')).toHaveCount(0);
+    await expect(damage).toContainText('No pruning point yet');
+    await expect(runSummary.getByTestId('final-accuracy')).toHaveCount(0);
+    const [channels, , decaying, pruned] = await totals(summary);
+    expect(channels).toBe(7);
+    expect(decaying + pruned).toBe(0);
+  });
+
+  await test.step('after it: its damage row, decaying channels and the rectification are back', async () => {
+    await slider.fill('15');
+    await expect(label).toHaveText('step 15 of 40');
+    await expect(damage.getByTestId('damage-row')).toHaveCount(1);
+    await expect(runSummary).toContainText(/Rectifications\s*1/);
+    await expect.poll(async () => (await totals(summary))[2] + (await totals(summary))[3]).toBeGreaterThan(0);
+  });
+
+  await test.step('play runs to the end and stops; pause holds the step; "Whole run" returns', async () => {
+    const play = scrubber.getByTestId('replay-play');
+    await slider.fill('0');
+    await play.click();
+    await expect.poll(async () => Number((await label.textContent())?.match(/step (\d+)/)?.[1])).toBeGreaterThan(0);
+    await expect(label).toHaveText('step 40 of 40');
+    await expect(play).toHaveText('Play');
+    await expect(runSummary.getByTestId('final-accuracy')).toBeVisible();
+
+    await slider.fill('0');
+    await play.click();
+    await play.click();
+    await expect(play).toHaveText('Play');
+    const held = await label.textContent();
+    await page.waitForTimeout(400);
+    await expect(label).toHaveText(held ?? '');
+    expect(held).not.toBe('step 40 of 40');
+
+    await scrubber.getByRole('button', { name: 'Whole run' }).click();
+    await expect(label).toHaveText('step 40 of 40');
+  });
+
+  expect(errors).toEqual([]);
+});
