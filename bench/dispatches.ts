@@ -75,7 +75,7 @@ export async function run(opts: BenchOptions): Promise<FigureInput[]> {
 }
 
 /** Builds the model and the step, runs `warmup` steps, then records every dispatch of one more. */
-async function countOneStep(name: ModelName, variant: Variant, batch: number, warmup: number): Promise<DispatchRecord[]> {
+export async function countOneStep(name: ModelName, variant: Variant, batch: number, warmup: number): Promise<DispatchRecord[]> {
   const model = initParams(buildModelDef(name), 1);
   const optimizer = new SgdMomentum(0.9, 5e-4);
   const hooks = variant === 'dpm' ? dpmBenchHooks(model) : plainHooks(model);

@@ -23,6 +23,14 @@ export interface WebGpuBackendInternals {
   runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], outputDtype: tf.DataType, uniforms?: ProgramUniform, output?: tf.TensorInfo): tf.TensorInfo;
 }
 
+/**
+ * WebGPU's default limits, which tfjs 4.22's device has: it requests higher values for some
+ * limits, not for these. Every kernel sizes its dispatches and bindings by them.
+ */
+export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+/** Storage buffers one dispatch may bind (maxStorageBuffersPerShaderStage). */
+export const MAX_STORAGE_BUFFERS = 8;
+
 /** A program's own uniforms, as tfjs's makeUniforms takes them (each field 1 to 6 numbers). */
 export type ProgramUniform = Array<{ type: 'float32' | 'int32' | 'uint32'; data: number[] }>;
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { MAX_WORKGROUPS_PER_DIMENSION } from './backend-internals';
 import { makeExclusive, rawDispatch, rawOutput, type RawShader } from './raw';
 
 /**
@@ -89,7 +90,7 @@ const f32 = (v: number) => ({ type: 'float32' as const, data: [v] });
 /** One invocation per element, in a 2-D grid when one dimension's 65,535 workgroups are too few. */
 function flatGrid(total: number): [number, number] {
   const groups = Math.ceil(total / WG);
-  const gx = Math.min(groups, 65535);
+  const gx = Math.min(groups, MAX_WORKGROUPS_PER_DIMENSION);
   return [gx, Math.ceil(groups / gx)];
 }
 

@@ -1,3 +1,4 @@
+import { MAX_WORKGROUPS_PER_DIMENSION } from './backend-internals';
 /**
  * How our conv gradient programs split their work: one split-K implicit GEMM per gradient.
  * Both the kernels (conv-grad.ts) and the geometry report (conv-geometry.ts) take their
@@ -25,8 +26,6 @@ export const MAX_SERIAL_MACS = 4096;
 const TARGET_INVOCATIONS = 65536;
 /** ...but not into chunks so short that the partial sums cost more than the MACs. */
 const MIN_CHUNK = 64;
-/** WebGPU's default maxComputeWorkgroupsPerDimension. */
-export const MAX_WORKGROUPS_PER_DIM = 65535;
 
 /** A GEMM's sizes: output rows M, output columns N, reduction length R. */
 export interface GemmDims {
@@ -95,7 +94,7 @@ export function splitKPlan(d: GemmDims): SplitKPlan {
   while (invocations(splits) < TARGET_INVOCATIONS && ceilDiv(d.R, splits * 2 * groups) >= MIN_CHUNK) splits *= 2;
   // Only for reductions far beyond any CIFAR model at batch 128 (R > 64 M) would the cap on z
   // need longer chunks than maxChunk.
-  splits = Math.min(splits, MAX_WORKGROUPS_PER_DIM);
+  splits = Math.min(splits, MAX_WORKGROUPS_PER_DIMENSION);
   const chunk = ceilDiv(ceilDiv(d.R, splits * groups), tk) * tk;
   splits = ceilDiv(d.R, chunk * groups);
   return { ...d, tm, tn, tilesM, tilesN, groups, tk, splits, chunk, sumLanes: sumLanesFor(splits) };
@@ -120,7 +119,7 @@ export function sumGeometry(p: SplitKPlan): { workgroups: number; serialAdds: nu
  */
 export function planFits(p: SplitKPlan, maxBinding: number): boolean {
   const slab = p.splits * p.M * p.N;
-  return p.tilesM <= MAX_WORKGROUPS_PER_DIM && p.tilesN <= MAX_WORKGROUPS_PER_DIM && p.splits <= MAX_WORKGROUPS_PER_DIM && slab < 2 ** 31 && slab * 4 <= maxBinding;
+  return p.tilesM <= MAX_WORKGROUPS_PER_DIMENSION && p.tilesN <= MAX_WORKGROUPS_PER_DIMENSION && p.splits <= MAX_WORKGROUPS_PER_DIMENSION && slab < 2 ** 31 && slab * 4 <= maxBinding;
 }
 
 /** The conv as the gradients see it (any padding: it does not change the GEMM sizes). */

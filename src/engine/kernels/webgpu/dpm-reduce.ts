@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ProgramUniform } from './backend-internals';
+import { MAX_STORAGE_BUFFERS, MAX_WORKGROUPS_PER_DIMENSION, type ProgramUniform } from './backend-internals';
 import { rawDispatch, type RawShader } from './raw';
 
 /**
@@ -19,11 +19,10 @@ export interface ReduceEntry {
   out: number;
 }
 
-const MAX_TENSORS = 7;
+/** One binding is the scratch (reduce) or the scales (scale) vector. */
+const MAX_TENSORS = MAX_STORAGE_BUFFERS - 1;
 const MAX_ENTRIES = 16;
 const WG = 64;
-/** WebGPU's guaranteed maxComputeWorkgroupsPerDimension; the shader loops over the rest. */
-const MAX_WORKGROUPS = 65535;
 
 const shaders = new Map<number, RawShader>();
 
@@ -95,7 +94,7 @@ export function runReduce(entries: readonly ReduceEntry[], scratch: tf.TensorInf
     for (const d of e) uniforms.push({ type: 'int32', data: d });
     // Entries that read as zero bind nothing, but the shader declares at least one input.
     const dummy = tensors.length ? null : tf.zeros([1]);
-    rawDispatch(reduceShader(Math.max(1, tensors.length)), [...(dummy ? [dummy] : tensors), scratch], uniforms, [Math.min(MAX_WORKGROUPS, Math.ceil(start / WG))]);
+    rawDispatch(reduceShader(Math.max(1, tensors.length)), [...(dummy ? [dummy] : tensors), scratch], uniforms, [Math.min(MAX_WORKGROUPS_PER_DIMENSION, Math.ceil(start / WG))]);
     dummy?.dispose();
     tensors = [];
     rows = [];

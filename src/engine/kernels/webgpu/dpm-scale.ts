@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ProgramUniform } from './backend-internals';
+import { MAX_STORAGE_BUFFERS, MAX_WORKGROUPS_PER_DIMENSION, type ProgramUniform } from './backend-internals';
 import { makeExclusive, rawDispatch, type RawShader } from './raw';
 
 /**
@@ -17,9 +17,9 @@ export interface ScaleTarget {
   sO: number;
 }
 
-const MAX_TENSORS = 7;
+/** One binding is the scratch (reduce) or the scales (scale) vector. */
+const MAX_TENSORS = MAX_STORAGE_BUFFERS - 1;
 const WG = 64;
-const MAX_WORKGROUPS = 65535;
 
 const shaders = new Map<number, RawShader>();
 
@@ -81,6 +81,6 @@ export function runScale(targets: readonly ScaleTarget[], scales: tf.TensorInfo)
     }
     while (e.length < 2 * MAX_TENSORS) e.push([0, 0, 0, 0]);
     const uniforms: ProgramUniform = [{ type: 'int32', data: [start, group.length, 0, 0] }, ...e.map((d) => ({ type: 'int32' as const, data: d }))];
-    rawDispatch(scaleShader(group.length), [...group.map((t) => t.v), scales], uniforms, [Math.min(MAX_WORKGROUPS, Math.ceil(start / WG))]);
+    rawDispatch(scaleShader(group.length), [...group.map((t) => t.v), scales], uniforms, [Math.min(MAX_WORKGROUPS_PER_DIMENSION, Math.ceil(start / WG))]);
   }
 }
