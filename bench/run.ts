@@ -6,6 +6,7 @@ import { setupNodeBackend } from '../src/cli/node-backend';
 import { fastWebGpu, setFastWebGpu } from '../src/engine/kernels/webgpu/install';
 import { deviceString, formatTable, isModelName, NODE_BACKENDS, type BenchOptions, type Figure, type NodeBackend } from './common';
 import { BENCHES, BENCH_NAMES, runRegistered } from './registry';
+import { errorMessage } from '../src/engine/error-message';
 
 const USAGE = `usage: npm run bench -- <name|all> [--backend cpu|webgpu] [--model tiny|resnet20|resnet56|vgg16]
                         [--batch N] [--quick] [--warmup N] [--windows N] [--steps N] [--target F] [--seconds N] [--out FILE]
@@ -94,7 +95,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   try {
     args = parseBenchArgs(argv);
   } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
+    console.error(errorMessage(e));
     return 2;
   }
   const date = new Date().toISOString();

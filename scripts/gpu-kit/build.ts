@@ -18,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { errorMessage } from '../../src/engine/error-message';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const KIT = join(ROOT, 'gpu-kit');
@@ -196,6 +197,6 @@ function listFiles(dir: string): string[] {
 }
 
 main().catch((e: unknown) => {
-  console.error(`gpu:kit failed: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`gpu:kit failed: ${errorMessage(e)}`);
   process.exit(1);
 });

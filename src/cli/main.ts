@@ -13,6 +13,7 @@ import { configFromFlags, parseFlags, UsageError, type Flags } from './args';
 import { evalCommand, loadInit, writeOnnxExport, writeTorchExport } from './init-weights';
 import { compareTable, damageFigures, parseSchedules, type CompareRow, type DamageFigures } from './compare';
 import { BackendSetupError, setupNodeBackend } from './node-backend';
+import { errorMessage } from '../engine/error-message';
 
 const USAGE = `DPM Playground command line: the app's engine, headless.
 
@@ -70,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     const known = e instanceof DataError || e instanceof UsageError || e instanceof BackendSetupError;
-    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`error: ${errorMessage(e)}\n`);
     if (flags.verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     return known ? 2 : 1;
   }
@@ -241,7 +242,7 @@ console.warn = (...a: unknown[]) => (String(a[0]).includes('tfjs-node') ? undefi
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`error: ${errorMessage(e)}\n`);
     process.exit(1);
   },
 );

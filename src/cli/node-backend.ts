@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../engine/backend';
 import type { BackendName } from '../engine/experiment';
 import { installFastCpuKernels } from '../engine/kernels/install';
+import { errorMessage } from '../engine/error-message';
 
 /** A failure to set up a backend in Node, with what to do about it. */
 export class BackendSetupError extends Error {}
@@ -23,7 +24,7 @@ export async function setupNodeBackend(name: BackendName): Promise<BackendName> 
     Object.assign(globalThis, dawn.globals);
     gpu = dawn.create([]);
   } catch (e) {
-    throw new BackendSetupError(`could not load Dawn for Node (the "webgpu" package): ${e instanceof Error ? e.message : String(e)}. Is libvulkan1 installed?`);
+    throw new BackendSetupError(`could not load Dawn for Node (the "webgpu" package): ${errorMessage(e)}. Is libvulkan1 installed?`);
   }
   const nav = (globalThis as { navigator?: object }).navigator;
   if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });

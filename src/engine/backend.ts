@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './experiment';
 import { installFastCpuKernels } from './kernels/install';
 import { installWebGpuKernels } from './kernels/webgpu/install';
+import { errorMessage } from './error-message';
 
 export interface BackendChoice {
   backend: BackendName;
@@ -57,7 +58,7 @@ async function tryBackend(name: BackendName): Promise<string | null> {
     probe.dispose();
     return v === 8 ? null : `${name} computed a wrong result in a self-test`;
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return errorMessage(e);
   }
 }
 

@@ -20,6 +20,7 @@ import { EventBatcher } from './event-batcher';
 import type { DataFile, DatasetSummary, EngineApi, StartRequest, WeightsRequest, WeightsResult } from './protocol';
 import { evaluateImported, fetchCheckpoint, importWeightBytes, nameFromUrl, type ImportedWeights } from '../engine/import/start-weights';
 import { limitSplit } from '../engine/train/run';
+import { errorMessage } from '../engine/error-message';
 
 let listener: ((events: EngineEvent[]) => void) | null = null;
 const batcher = new EventBatcher((events) => listener?.(events));
@@ -226,7 +227,7 @@ function fromRecord(r: CheckpointRecord): Checkpoint {
 }
 
 function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }
 
 Comlink.expose(api);

@@ -1,5 +1,6 @@
 import { Gunzip } from 'fflate';
 import { DataError } from './types';
+import { errorMessage } from '../error-message';
 
 /**
  * Reads .tar.gz and .tar archives as a stream: gzip output is fed straight into a minimal
@@ -122,7 +123,7 @@ export function gunzipStream(
     }
   } catch (e) {
     if (e instanceof DataError) throw e;
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorMessage(e);
     if (/unexpected EOF/i.test(msg)) {
       throw new DataError(file, 'the archive is truncated: the compressed data ends early. Download it again.');
     }

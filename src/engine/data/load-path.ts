@@ -4,6 +4,7 @@ import { classifyMember } from './cifar-binary';
 import { classifyIdxMember, FashionMnistCollector } from './fashion-mnist';
 import { addInputFile, CifarCollector, type LoadOptions, type LoadResult } from './load-files';
 import { DataError } from './types';
+import { errorMessage } from '../error-message';
 
 /**
  * Node-only loader for the CLI and benchmarks (the only data module that imports node:*):
@@ -45,7 +46,7 @@ async function readBytes(p: string): Promise<Uint8Array> {
     // A plain Uint8Array view: Buffer's slice() does not copy, which code written for Uint8Array assumes.
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
-    throw new DataError(p, `could not be read (${e instanceof Error ? e.message : String(e)}).`);
+    throw new DataError(p, `could not be read (${errorMessage(e)}).`);
   }
 }
 

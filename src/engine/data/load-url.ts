@@ -3,6 +3,7 @@ import { CIFAR10_META_FILE, CIFAR10_RECORDS_PER_FILE, CIFAR10_TEST_FILE, CIFAR10
 import { DEFAULT_FASHION_MNIST_URL, FASHION_MNIST_FILES, FASHION_MNIST_SYSTEM_DIR, FashionMnistCollector } from './fashion-mnist';
 import { CifarCollector, type LoadOptions, type LoadResult } from './load-files';
 import { DataError, type Dataset } from './types';
+import { errorMessage } from '../error-message';
 
 /**
  * Loads the six CIFAR-10 .bin shards (plus batches.meta.txt if present) from a folder URL,
@@ -59,7 +60,7 @@ async function fetchBytes(
     res = await doFetch(url, { signal });
   } catch (e) {
     if (signal?.aborted) throw e;
-    throw new DataError(url, `could not be fetched (${e instanceof Error ? e.message : String(e)}). Check the address and your connection.`);
+    throw new DataError(url, `could not be fetched (${errorMessage(e)}). Check the address and your connection.`);
   }
   if (!res.ok) {
     if (optional && res.status === 404) return null;
@@ -93,7 +94,7 @@ async function fetchBytes(
     }
   } catch (e) {
     if (signal?.aborted) throw e;
-    throw new DataError(url, `the download broke off after ${total} bytes (${e instanceof Error ? e.message : String(e)}).`);
+    throw new DataError(url, `the download broke off after ${total} bytes (${errorMessage(e)}).`);
   }
   return joinChunks(chunks, total);
 }

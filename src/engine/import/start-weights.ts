@@ -4,6 +4,7 @@ import { disposeModel, initParams } from '../models/graph';
 import { writeWeights } from '../train/checkpoint';
 import { evaluate } from '../train/evaluate';
 import { importCheckpoint, normalizationOf, type ImportedModel } from './import-weights';
+import { errorMessage } from '../error-message';
 
 /**
  * "Start from weights" as the app's worker does it: bytes (dropped or fetched) -> SHA-256 ->
@@ -132,7 +133,7 @@ export async function fetchCheckpoint(url: string, pageUrl?: string, doFetch: ty
   try {
     res = await doFetch(target.href);
   } catch (e) {
-    throw new DataError(url, `could not be fetched (${e instanceof Error ? e.message : String(e)}). The server must be this page's own or allow cross-origin requests over https.`);
+    throw new DataError(url, `could not be fetched (${errorMessage(e)}). The server must be this page's own or allow cross-origin requests over https.`);
   }
   if (!res.ok) throw new DataError(url, `the server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
   if ((res.headers.get('content-type') ?? '').includes('text/html')) {

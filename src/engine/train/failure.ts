@@ -1,5 +1,6 @@
 import { DataError } from '../data/types';
 import type { ExperimentConfig } from '../experiment';
+import { errorMessage } from '../error-message';
 
 export interface Failure {
   message: string;
@@ -14,7 +15,7 @@ const LOST = /device (was )?lost|GPUDevice.*lost|context lost|CONTEXT_LOST/i;
 /** Turns whatever a run threw into words for the user: what happened and what to do. */
 export function describeFailure(e: unknown, config: ExperimentConfig): Failure {
   if (e instanceof DataError) return { message: e.message, recoverable: false, hint: 'fix or replace the data file; the app keeps the data it had' };
-  const raw = e instanceof Error ? e.message : String(e);
+  const raw = errorMessage(e);
   if (OOM.test(raw)) {
     const smaller = Math.max(1, Math.floor(config.train.batchSize / 2));
     return {

@@ -7,6 +7,7 @@ import type { createSessionStore } from '../../store/sessionStore';
 import { configWithoutWeights, configWithWeights, requiredSha256, weightsResult } from '../../store/weights';
 import type { EngineClient, EngineClientHandlers } from '../../worker/client';
 import { EngineCrashedError } from '../../worker/client';
+import { errorMessage } from '../../engine/error-message';
 
 /**
  * Drives the one engine worker on behalf of the page: runs start one at a time (a GPU trains
@@ -52,10 +53,6 @@ export interface EngineController {
   importWeights(source: { file: File } | { url: string }): Promise<void>;
   clearWeights(): Promise<void>;
   dispose(): void;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export function createEngineController(deps: ControllerDeps): EngineController {
@@ -108,7 +105,7 @@ export function createEngineController(deps: ControllerDeps): EngineController {
       // A failed run has already told its story in its own events; only say more when it did not.
       batcher.flush();
       const logged = (runs.getState().runs[runId]?.derived.errors.length ?? 0) > 0;
-      if (!(e instanceof EngineCrashedError) && !logged) session.getState().setEngineError(messageOf(e));
+      if (!(e instanceof EngineCrashedError) && !logged) session.getState().setEngineError(errorMessage(e));
       return !(e instanceof EngineCrashedError);
     } finally {
       batcher.flush();
@@ -141,7 +138,7 @@ export function createEngineController(deps: ControllerDeps): EngineController {
 
   const signal = (fn: (c: ReturnType<ClientFactory>) => Promise<void>) => {
     if (!client) return;
-    fn(client).catch((e: unknown) => session.getState().setEngineError(messageOf(e)));
+    fn(client).catch((e: unknown) => session.getState().setEngineError(errorMessage(e)));
   };
 
   return {
@@ -167,7 +164,7 @@ export function createEngineController(deps: ControllerDeps): EngineController {
           const events = await deps.loadStoredEvents(runId);
           runs.getState().loadRun({ runId, config, name, createdAt, events });
         } catch (e) {
-          session.getState().setEngineError(`Could not read the run's stored events: ${messageOf(e)}`);
+          session.getState().setEngineError(`Could not read the run's stored events: ${errorMessage(e)}`);
           return;
         }
       } else if (!runs.getState().runs[runId]) {
@@ -195,7 +192,7 @@ export function createEngineController(deps: ControllerDeps): EngineController {
         const dataset = summary.name === 'fashion-mnist' ? 'fashion-mnist' : 'cifar10';
         session.getState().setConfig({ ...config, data: { ...config.data, dataset, url: '' } });
       } catch (e) {
-        session.getState().setDataset({ state: 'error', files: names, message: messageOf(e), previous });
+        session.getState().setDataset({ state: 'error', files: names, message: errorMessage(e), previous });
       }
     },
 
@@ -214,7 +211,7 @@ export function createEngineController(deps: ControllerDeps): EngineController {
         session.getState().setWeights({ state: 'ready', result });
         session.getState().setConfig(configWithWeights(session.getState().config, result));
       } catch (e) {
-        session.getState().setWeights({ state: 'error', source: label, message: messageOf(e), previous });
+        session.getState().setWeights({ state: 'error', source: label, message: errorMessage(e), previous });
       }
     },
 

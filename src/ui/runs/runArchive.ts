@@ -2,6 +2,7 @@ import { createStore } from 'zustand/vanilla';
 import type { RunsStore } from '../../store/runsStore';
 import { toArray } from '../../store/series';
 import type { RunRecord, RunStatus, RunStore } from '../../persist/types';
+import { errorMessage } from '../../engine/error-message';
 
 /**
  * The runs list's model: what the persistent run store holds, and the page-side actions on
@@ -38,10 +39,6 @@ export function canResume(run: RunRecord): boolean {
   return RESUMABLE.includes(run.status) && run.checkpoint !== undefined;
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 export interface ArchiveDeps {
   port: ArchivePort;
   runs: RunsStore;
@@ -69,7 +66,7 @@ export function createRunArchive(deps: ArchiveDeps) {
       state.setState({ error: null });
       return result;
     } catch (e) {
-      state.setState({ error: `${what}: ${messageOf(e)}` });
+      state.setState({ error: `${what}: ${errorMessage(e)}` });
       return undefined;
     }
   };
