@@ -1,8 +1,9 @@
-import { useId, useState, type DragEvent } from 'react';
+import { useState } from 'react';
 import { dataConfigSchema, type ExperimentConfig } from '../../engine/experiment';
 import { useSession } from '../../store/sessionStore';
 import { compactNumber } from '../common/format';
 import { acceptedDataFile, withField } from './configUpdate';
+import { FileDropZone } from './FileDropZone';
 import { CheckboxField, NumberField, SelectField, TextField } from './fields';
 
 /** Where the images come from: the set and how it arrives ('files'/'url' are CIFAR-10, kept for existing links and tests). */
@@ -57,8 +58,6 @@ export function DataSource({
   onChange: (c: ExperimentConfig) => void;
   onFiles: (files: File[]) => void;
 }) {
-  const inputId = useId();
-  const [dragging, setDragging] = useState(false);
   const [rejected, setRejected] = useState<string[]>([]);
   const [chosen, setChosen] = useState<Source | null>(null);
   const fashion = config.data.dataset === 'fashion-mnist';
@@ -72,12 +71,6 @@ export function DataSource({
     const ok = files.filter((f) => acceptedDataFile(f.name));
     setRejected(files.filter((f) => !acceptedDataFile(f.name)).map((f) => f.name));
     if (ok.length > 0) onFiles(ok);
-  };
-
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    take(e.dataTransfer.files);
   };
 
   return (
@@ -104,34 +97,17 @@ export function DataSource({
         <NumberField name="data.syntheticSize" label="Synthetic images" value={data.syntheticSize} schema={dataConfigSchema.shape.syntheticSize} step={100} onChange={(v) => onChange(withField(config, 'data', 'syntheticSize', v))} />
       )}
       {(source === 'files' || source === 'fashion-files') && (
-        <div
-          className={`drop-zone ${dragging ? 'drop-zone-active' : ''}`}
-          onDragOver={(e) => {
-            e.preventDefault();
-            setDragging(true);
-          }}
-          onDragLeave={() => setDragging(false)}
-          onDrop={onDrop}
+        <FileDropZone
+          prompt={source === 'files' ? 'Drop cifar-10-binary.tar.gz, or data_batch_*.bin / test_batch.bin, here' : 'Drop the four Fashion-MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-…), gzipped or not, here'}
+          chooseLabel="Choose files…"
+          multiple
+          accept={source === 'files' ? '.gz,.tgz,.bin,.txt' : '.gz,.idx3-ubyte,.idx1-ubyte'}
+          testId="data-file-input"
+          ariaLabel={source === 'files' ? 'CIFAR-10 files' : 'Fashion-MNIST files'}
+          onFiles={take}
         >
-          <p>{source === 'files' ? 'Drop cifar-10-binary.tar.gz, or data_batch_*.bin / test_batch.bin, here' : 'Drop the four Fashion-MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-…), gzipped or not, here'}</p>
-          <label htmlFor={inputId} className="button button-secondary">
-            Choose files…
-          </label>
-          <input
-            id={inputId}
-            className="visually-hidden"
-            type="file"
-            multiple
-            accept={source === 'files' ? '.gz,.tgz,.bin,.txt' : '.gz,.idx3-ubyte,.idx1-ubyte'}
-            data-testid="data-file-input"
-            aria-label={source === 'files' ? 'CIFAR-10 files' : 'Fashion-MNIST files'}
-            onChange={(e) => {
-              take(e.target.files);
-              e.target.value = '';
-            }}
-          />
           {rejected.length > 0 && <p className="field-error">Not data set files (need .tar.gz, .bin or .txt for CIFAR-10, the -ubyte(.gz) files for Fashion-MNIST): {rejected.join(', ')}</p>}
-        </div>
+        </FileDropZone>
       )}
       {fromUrl(source) && (
         <TextField

@@ -1,10 +1,11 @@
-import { useEffect, useId, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { INPUT_NORMS, type ExperimentConfig, type InputNorm } from '../../engine/experiment';
 import { useSession } from '../../store/sessionStore';
 import { missingWeights, startsFromWeights, weightsResult } from '../../store/weights';
 import type { WeightsResult } from '../../worker/protocol';
 import { engine } from '../app/engine';
 import { withField } from './configUpdate';
+import { FileDropZone } from './FileDropZone';
 import { SelectField, TextField } from './fields';
 
 const NORM_LABELS: Record<InputNorm, string> = {
@@ -53,11 +54,9 @@ function Report({ result }: { result: WeightsResult }) {
  * from these weights. A link that names a file only by its hash asks for that file.
  */
 export function WeightsSource({ config, onChange }: { config: ExperimentConfig; onChange: (c: ExperimentConfig) => void }) {
-  const inputId = useId();
   const weights = useSession((s) => s.weights);
   const running = useSession((s) => s.engineRunId !== null);
   const [url, setUrl] = useState(config.train.initUrl);
-  const [dragging, setDragging] = useState(false);
   const missing = missingWeights(config, weights);
   const result = weightsResult(weights);
 
@@ -82,37 +81,15 @@ export function WeightsSource({ config, onChange }: { config: ExperimentConfig; 
           This experiment starts from the checkpoint “{missing.name}” (SHA-256 <code>{missing.sha256}</code>). The file itself is not in the link: drop that file here to run it.
         </p>
       )}
-      <div
-        className={`drop-zone ${dragging ? 'drop-zone-active' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={(e: DragEvent) => {
-          e.preventDefault();
-          setDragging(false);
-          takeFile(e.dataTransfer.files);
-        }}
-      >
-        <p>Drop a PyTorch checkpoint (.pt, .pth, .th) or .safetensors file: CIFAR ResNet-20/56 (option A or B) or VGG16-BN</p>
-        <label htmlFor={inputId} className="button button-secondary">
-          Choose checkpoint…
-        </label>
-        <input
-          id={inputId}
-          className="visually-hidden"
-          type="file"
-          accept=".pt,.pth,.th,.tar,.safetensors,.bin"
-          data-testid="weights-file-input"
-          aria-label="Checkpoint file"
-          disabled={running}
-          onChange={(e) => {
-            takeFile(e.target.files);
-            e.target.value = '';
-          }}
-        />
-      </div>
+      <FileDropZone
+        prompt="Drop a PyTorch checkpoint (.pt, .pth, .th) or .safetensors file: CIFAR ResNet-20/56 (option A or B) or VGG16-BN"
+        chooseLabel="Choose checkpoint…"
+        accept=".pt,.pth,.th,.tar,.safetensors,.bin"
+        testId="weights-file-input"
+        ariaLabel="Checkpoint file"
+        disabled={running}
+        onFiles={takeFile}
+      />
       <div className="field-row">
         <TextField name="train.initUrl" label="…or its URL (this site's, or https with CORS)" value={url} placeholder="checkpoints/resnet56.th" onChange={(v) => setUrl(v.slice(0, 2048))} />
         <button type="button" className="button button-secondary" disabled={!url.trim() || running || weights.state === 'loading'} onClick={() => void engine.importWeights({ url: url.trim() })}>
