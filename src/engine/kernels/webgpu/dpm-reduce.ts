@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MAX_STORAGE_BUFFERS, MAX_WORKGROUPS_PER_DIMENSION, type ProgramUniform } from './backend-internals';
-import { rawDispatch, type RawShader } from './raw';
+import { rawDispatch, tensorBindings, tensorCases, type RawShader } from './raw';
 
 /**
  * Pass 1 of the batched DPM hooks: for many tensors at once, Q[q] = sum over s < S of
@@ -29,8 +29,8 @@ const shaders = new Map<number, RawShader>();
 function reduceShader(k: number): RawShader {
   let s = shaders.get(k);
   if (s) return s;
-  const bindings = Array.from({ length: k }, (_v, i) => `@group(0) @binding(${i}) var<storage, read> t${i}: array<f32>;`).join('\n');
-  const cases = Array.from({ length: k }, (_v, i) => `    case ${i}: { return t${i}[i]; }`).join('\n');
+  const bindings = tensorBindings(k, 'read');
+  const cases = tensorCases(k, (i) => `return t${i}[i];`);
   s = {
     key: `dpm-reduce-${k}`,
     code: `

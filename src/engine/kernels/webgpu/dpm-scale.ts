@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MAX_STORAGE_BUFFERS, MAX_WORKGROUPS_PER_DIMENSION, type ProgramUniform } from './backend-internals';
-import { makeExclusive, rawDispatch, type RawShader } from './raw';
+import { makeExclusive, rawDispatch, tensorBindings, tensorCases, type RawShader } from './raw';
 
 /**
  * The last pass of the batched DPM hooks: every scaled tensor, viewed as [S, I, O], is
@@ -26,8 +26,8 @@ const shaders = new Map<number, RawShader>();
 function scaleShader(k: number): RawShader {
   let s = shaders.get(k);
   if (s) return s;
-  const bindings = Array.from({ length: k }, (_v, i) => `@group(0) @binding(${i}) var<storage, read_write> t${i}: array<f32>;`).join('\n');
-  const cases = Array.from({ length: k }, (_v, i) => `    case ${i}: { t${i}[i] = t${i}[i] * s; }`).join('\n');
+  const bindings = tensorBindings(k, 'read_write');
+  const cases = tensorCases(k, (i) => `t${i}[i] = t${i}[i] * s;`);
   s = {
     key: `dpm-scale-${k}`,
     code: `

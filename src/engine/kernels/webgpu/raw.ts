@@ -88,3 +88,16 @@ export function makeExclusive(v: tf.Variable, copy: (v: tf.Variable) => tf.Tenso
   fresh.dispose();
   return true;
 }
+
+/** WGSL declarations of k tensors `t0 … t{k-1}` bound at 0 … k-1. */
+export function tensorBindings(k: number, access: 'read' | 'read_write'): string {
+  return Array.from({ length: k }, (_v, i) => `@group(0) @binding(${i}) var<storage, ${access}> t${i}: array<f32>;`).join('\n');
+}
+
+/**
+ * The cases of a WGSL `switch t` over those tensors, `body(i)` for tensor i: WGSL has no
+ * arrays of buffers, so this is how a shader bound to several tensors picks one at run time.
+ */
+export function tensorCases(k: number, body: (i: number) => string): string {
+  return Array.from({ length: k }, (_v, i) => `    case ${i}: { ${body(i)} }`).join('\n');
+}
