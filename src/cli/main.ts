@@ -93,7 +93,6 @@ function info(flags: Flags, out: Out): number {
 }
 
 async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<number> {
-  if (flags['export-safetensors'] && !flags.init && config.train.model === 'tiny') throw new UsageError('--export-safetensors: the tiny model has no PyTorch counterpart (ResNet-20/56 and VGG16-BN do)');
   const backend = await setupNodeBackend(config.backend);
   const init = flags.init ? await loadInit(flags, out) : undefined;
   const dataset = await loadDataset(config, flags);
