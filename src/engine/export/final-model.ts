@@ -76,16 +76,20 @@ export async function exportFinal(final: FinalModel, variant: ExportVariant, for
         { name: `${baseName}.json`, type: 'application/json', bytes: utf8(`${JSON.stringify(manifest, null, 2)}\n`) },
       ];
     }
-    const { modelJson, weights } = await exportLayersModel(model);
-    const json = JSON.parse(modelJson) as { weightsManifest: { paths: string[] }[] };
-    json.weightsManifest[0].paths = [`${baseName}.weights.bin`];
-    return [
-      { name: `${baseName}.model.json`, type: 'application/json', bytes: utf8(JSON.stringify(json)) },
-      { name: `${baseName}.weights.bin`, type: 'application/octet-stream', bytes: new Uint8Array(weights) },
-    ];
+    return layersModelFiles(await exportLayersModel(model), baseName);
   } finally {
     disposeModel(model);
   }
+}
+
+/** tfjs model.json + weights as downloads, the weights path inside model.json renamed to match. */
+export function layersModelFiles(artifacts: { modelJson: string; weights: ArrayBuffer }, baseName: string): ExportedFile[] {
+  const json = JSON.parse(artifacts.modelJson) as { weightsManifest?: { paths: string[] }[] };
+  if (json.weightsManifest?.[0]) json.weightsManifest[0].paths = [`${baseName}.weights.bin`];
+  return [
+    { name: `${baseName}.model.json`, type: 'application/json', bytes: utf8(JSON.stringify(json)) },
+    { name: `${baseName}.weights.bin`, type: 'application/octet-stream', bytes: new Uint8Array(artifacts.weights.slice(0)) },
+  ];
 }
 
 /** A FinalModel read back from storage, checked enough that a damaged record gives a message, not a crash. */
