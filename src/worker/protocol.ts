@@ -1,6 +1,6 @@
 import type { EngineEvent } from '../engine/events';
 import type { ExperimentConfig } from '../engine/experiment';
-import type { ExportFormat, ExportVariant, ExportedFile } from '../engine/export/final-model';
+import type { ExportFormat, ExportVariant, ExportedFile } from '../engine/export/export-names';
 import type { WeightsEvaluation, WeightsReport } from '../engine/import/start-weights';
 
 export type { ExportFormat, ExportVariant, ExportedFile, WeightsEvaluation, WeightsReport };

@@ -1,4 +1,3 @@
-import { fileSlug } from '../file-slug';
 import type { Architecture } from '../import/layouts';
 import * as tf from '@tensorflow/tfjs';
 import { disposeModel, type Model, type ModelDef } from '../models/graph';
@@ -7,6 +6,9 @@ import type { TensorRecord } from '../train/checkpoint';
 import { exportLayersModel } from './layers-model';
 import { exportOnnx } from './onnx';
 import { exportTorch } from './torch-export';
+import type { ExportedFile, ExportFormat, ExportVariant } from './export-names';
+
+export { exportBaseName, type ExportedFile, type ExportFormat, type ExportVariant } from './export-names';
 
 /**
  * What a finished run leaves to export: its network as trained (full width, pruned channels
@@ -23,17 +25,6 @@ export interface FinalModel {
   arch?: Architecture;
 }
 
-export const EXPORT_FORMATS = ['onnx', 'safetensors', 'tfjs'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-export const EXPORT_VARIANTS = ['dense', 'slim'] as const;
-export type ExportVariant = (typeof EXPORT_VARIANTS)[number];
-
-export interface ExportedFile {
-  name: string;
-  /** A MIME type for the download. */
-  type: string;
-  bytes: Uint8Array;
-}
 
 /**
  * The dense or slimmed network (caller disposes). Dense is `slimModel` keeping every channel:
@@ -51,11 +42,6 @@ export function buildFinalModel(final: FinalModel, variant: ExportVariant): Mode
   } finally {
     disposeModel(trained);
   }
-}
-
-/** `tiny · depgraph SP+SR → 50% flops · seed 1` -> `tiny-depgraph-sp-sr-50-flops-seed-1`. */
-export function exportBaseName(runName: string, variant: ExportVariant): string {
-  return `${fileSlug(runName) || 'dpm-run'}-${variant}`;
 }
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
