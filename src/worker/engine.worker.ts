@@ -174,8 +174,10 @@ async function importAndEvaluate(req: WeightsRequest): Promise<WeightsResult> {
 
 /** The final model of a finished run: the one this worker just ran, or the stored one (or why there is none). */
 async function finalFor(runId: string): Promise<StoredFinal> {
-  if (finished?.runId === runId) return { ...finished, why: '' };
-  return finalOfRun(await store(), runId);
+  const runStore = await store();
+  // The page renames a run when it ends: file names follow the name the runs list shows.
+  if (finished?.runId === runId) return { ...finished, name: (await runStore?.getRun(runId))?.name ?? finished.name, why: '' };
+  return finalOfRun(runStore, runId);
 }
 
 const ownBuffer = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
@@ -236,7 +238,7 @@ async function runOnce(req: StartRequest, ctl: RunControl): Promise<void> {
     }
     if (summary.final) {
       const final: FinalModel = { ...summary.final, arch: start?.imported.arch };
-      finished = { runId, name: (await runStore?.getRun(runId))?.name ?? runName(config), final };
+      finished = { runId, name: runName(config), final };
       // Replaces the last resume checkpoint: a finished run is not resumed, it is exported.
       await runStore?.saveCheckpoint(runId, finalCheckpoint(final, { step: summary.steps, epoch: config.train.epochs, rectifications: summary.rectifications, elapsedSeconds: summary.seconds })).catch((e: unknown) => {
         emit({ type: 'error', message: `could not store the final weights: ${describe(e)}`, recoverable: true, hint: 'exports work until the page reloads; free some storage to keep them' });
