@@ -69,8 +69,8 @@ async function run(over: Partial<PruneConfig>, pushFactor: number | undefined, f
       ...hooks,
       beforeUpdate: hooks.beforeUpdate.bind(hooks),
       extraTrainable: hooks.extraTrainable.bind(hooks),
-      afterUpdate: async (step: number, g: Record<string, tf.Tensor>) => {
-        const { dispatches: d } = await countDispatches(device, () => hooks.afterUpdate(step, g));
+      afterUpdate: async (step: number, g: Record<string, tf.Tensor>, lr: number) => {
+        const { dispatches: d } = await countDispatches(device, () => hooks.afterUpdate(step, g, lr));
         dispatches.push(d.length);
       },
     };
