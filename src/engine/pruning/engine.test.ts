@@ -194,7 +194,11 @@ describe('self-rectifying', () => {
     const rect = of(r.events, 'rectify');
     expect(rect.map((e) => [e.family, e.channel])).toContainEqual([fam.id, victim]);
     const ev = rect.find((e) => e.channel === victim && e.family === fam.id)!;
+    // The push is a gradient step pointing straight out of the group, 50 times its size: the
+    // norm grows by about one plain gradient step (C_rate ~ 1; momentum, the batch's own
+    // gradient and weight decay move it a little).
     expect(ev.cRate).toBeGreaterThan(0.5);
+    expect(Math.abs(ev.cRate - 1)).toBeLessThan(0.1);
     expect(ev.cLen).toBeGreaterThan(1.5);
     expect(ev.step).toBe(1);
     expect(releaseCloseness(ev.cRate, ev.cLen, 0.5, 1.5)).toBeGreaterThan(1);
