@@ -83,7 +83,7 @@ export function ActiveRunPanel() {
           <ReplayScrubber />
           <RunSummary />
           <div className="charts-with-aside">
-            <TrainingCharts derived={run.derived} />
+            <TrainingCharts run={run} />
             <DamagePanel derived={run.derived} />
           </div>
           <DecayArea run={run} />
