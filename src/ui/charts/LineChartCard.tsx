@@ -1,6 +1,6 @@
 import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { ChartFrame } from './ChartFrame';
-import type { ChartMarker } from './pruningMarkers';
+import { markerNote, type ChartMarker } from './pruningMarkers';
 
 const pct = (v: number) => `${Math.round(v * 100)}%`;
 const axisStyle = { fontSize: 11 };
@@ -69,7 +69,7 @@ const markerBand = (m: ChartMarker) => (p: RectShape) => (
 /** One titled line chart in the app's style: every training and comparison chart is one. */
 export function LineChartCard(p: LineChartCardProps) {
   return (
-    <ChartFrame title={p.title} testId={p.testId} empty={p.empty}>
+    <ChartFrame title={p.title} testId={p.testId} empty={p.empty} note={markerNote(p.markers ?? [])}>
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={p.data as object[] | undefined} margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../engine/events';
 import { defaultExperiment, type ExperimentConfig } from '../../engine/experiment';
 import { replayLog } from '../../store/runReducer';
-import { chartMarkers, pruningMarkers } from './pruningMarkers';
+import { chartMarkers, markerNote, pruningMarkers } from './pruningMarkers';
 
 const model = (totalSteps: number): EngineEvent => ({ type: 'model', model: 'tiny', families: [], dense: { params: 1, flops: 1 }, totalSteps, stepsPerEpoch: 10 });
 const prune = (step: number, family: string, channels: number[], schedule: 'abrupt' | 'sp' | 'sr'): EngineEvent => ({ type: 'prune', step, family, channels, scores: channels.map(() => 0), schedule });
@@ -51,5 +51,13 @@ describe('pruning markers', () => {
       ['run1p2', 7, [7, 11], undefined],
     ]);
     expect(chartMarkers(m, 2, { color: '#000', tags: true })).toEqual([]);
+  });
+
+  it('the chart says what its marks mean only when it has some', () => {
+    const sp = chartMarkers(pruningMarkers(run('sp', [model(30), prune(3, 'a', [0], 'sp')])), 30, { color: '#000', tags: true });
+    const abrupt = chartMarkers(pruningMarkers(run('abrupt', [model(30), prune(3, 'a', [0], 'abrupt')])), 30, { color: '#000', tags: true });
+    expect(markerNote(sp)).toBe('dashed: pruning points · shaded: decay windows');
+    expect(markerNote(abrupt)).toBe('dashed: pruning points');
+    expect(markerNote([])).toBeNull();
   });
 });

@@ -92,3 +92,9 @@ export function chartMarkers(markers: readonly PruningMarker[], upTo: number, st
       color: style.color,
     }));
 }
+
+/** The chart's key to its markers, or null when it has none: the legend lists only the lines. */
+export function markerNote(markers: readonly ChartMarker[]): string | null {
+  if (markers.length === 0) return null;
+  return markers.some((m) => m.band) ? 'dashed: pruning points · shaded: decay windows' : 'dashed: pruning points';
+}
