@@ -32,7 +32,7 @@ export function CompareChart({ runs }: { runs: RunEntry[] }) {
           color,
           acc: stepSeries(toArray(d.epochs), (e) => e.testAcc),
           flops: costRows(d).map((c) => ({ step: c.step, value: c.flops })),
-          markers: chartMarkers(pruningMarkers(r), d.latestStep, { color, tags: false, key: r.runId }),
+          markers: chartMarkers(pruningMarkers(r), d.latestStep, { color, tags: false, key: r.runId, run: r.name }),
         };
       }),
     [runs],

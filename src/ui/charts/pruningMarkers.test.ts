@@ -45,11 +45,12 @@ describe('pruning markers', () => {
   it('a chart shows the points reached by its last step, and the part of each window reached so far', () => {
     const m = pruningMarkers(run('sp', [model(30), prune(3, 'a', [0], 'sp'), prune(7, 'a', [1], 'sp')]));
     expect(chartMarkers(m, 5, { color: '#000', tags: true })).toEqual([{ key: 'p1', x: 3, band: [3, 5], label: m[0].label, tag: 'P1', color: '#000' }]);
-    const all = chartMarkers(m, 30, { color: '#f00', tags: false, key: 'run1' });
+    const all = chartMarkers(m, 30, { color: '#f00', tags: false, key: 'run1', run: 'SP run' });
     expect(all.map((c) => [c.key, c.x, c.band, c.tag])).toEqual([
       ['run1p1', 3, [3, 7], undefined],
       ['run1p2', 7, [7, 11], undefined],
     ]);
+    expect(all[1].label).toBe('SP run: pruning point 2 at step 7 (SP, 1 channel decaying until step 11)');
     expect(chartMarkers(m, 2, { color: '#000', tags: true })).toEqual([]);
   });
 

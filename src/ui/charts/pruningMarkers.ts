@@ -78,16 +78,17 @@ export interface ChartMarker {
 /**
  * The markers a chart shows when its data end at `upTo` (the run's latest or viewed step):
  * points not reached yet are left out, and a decay window is drawn only as far as the run has
- * gone, so during replay or a live run the band grows with the curves.
+ * gone, so during replay or a live run the band grows with the curves. Where several runs share
+ * a chart, `key` keeps their markers apart and `run` names the run in each label.
  */
-export function chartMarkers(markers: readonly PruningMarker[], upTo: number, style: { color: string; tags: boolean; key?: string }): ChartMarker[] {
+export function chartMarkers(markers: readonly PruningMarker[], upTo: number, style: { color: string; tags: boolean; key?: string; run?: string }): ChartMarker[] {
   return markers
     .filter((m) => m.step <= upTo)
     .map((m) => ({
       key: `${style.key ?? ''}p${m.point}`,
       x: m.step,
       band: m.window ? [m.window[0], Math.min(m.window[1], upTo)] : null,
-      label: m.label,
+      label: style.run ? `${style.run}: ${m.label}` : m.label,
       tag: style.tags ? `P${m.point}` : undefined,
       color: style.color,
     }));
