@@ -85,7 +85,7 @@ export function ActiveRunPanel() {
           <RunSummary />
           <ExportPanel />
           <div className="charts-with-aside">
-            <TrainingCharts derived={run.derived} />
+            <TrainingCharts run={run} />
             <DamagePanel derived={run.derived} />
           </div>
           <DecayArea run={run} />
