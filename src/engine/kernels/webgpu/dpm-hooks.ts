@@ -38,7 +38,7 @@ interface StepPlan {
  * and writes their sums into the one scratch vector these passes read (sgd.ts, SgdTaps).
  * Whatever it did not write (another optimizer, stock tfjs kernels, a variable it skipped) the
  * reduction passes compute, up to 7 tensors per dispatch (dpm-reduce.ts). ResNet-56 with SR
- * decaying every family: 0 + 4 + 1 + ceil(172 / 7) = 30 dispatches; without the taps
+ * decaying every family, on a telemetry step: 0 + 4 + 1 + ceil(172 / 7) = 30 dispatches; without the taps
  * ceil(2 * 172 / 7) = 50 more.
  */
 export class WebGpuDpmHooks {
