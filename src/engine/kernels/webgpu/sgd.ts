@@ -20,6 +20,10 @@ import { makeExclusive, rawDispatch, rawOutput, type RawShader } from './raw';
  * each product behind an integer XOR with a uniform that is zero at run time, which no
  * compiler can see through, so no driver can contract it. (SwiftShader does not contract
  * anyway; drivers for real GPUs may.)
+ *
+ * On a DPM step the same dispatches also write the sums the pruning hooks read (SgdTaps): a
+ * variable with taps gets one invocation per (in, out) pair, looping over its kernel window,
+ * and each element's update is the same arithmetic as above.
  */
 
 export interface SgdVariableUpdate {
