@@ -30,8 +30,9 @@ async function timedSteps(model: Model, hooks: PruningHooks, steps: number, warm
     await value.data();
     const b0 = performance.now();
     const g2 = hooks.beforeUpdate(s, grads);
+    const taps = hooks.updateTaps?.(s, g2, 0.01);
     const b1 = performance.now();
-    opt.apply(vars, g2, 0.01, () => true);
+    opt.apply(vars, g2, 0.01, () => true, taps);
     // Likewise for the update before afterUpdate.
     const probe = tf.tidy(() => tf.add(vars[0]!, 0));
     await probe.data();

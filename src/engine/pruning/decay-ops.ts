@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { UpdateTaps } from '../kernels/webgpu/sgd';
 import { param, type Model } from '../models/graph';
 import { SR_EPS, type CriteriaLayout, type FamilyDecayInput } from './decay-state';
 import { groupL2, scaleFamily, sliceDot, sliceSum, sumOf, trainedMembers } from './groups';
@@ -24,6 +25,8 @@ export interface DecayRequest {
   /** OTOv2's half-space test: eps and the pre-update weights of decaying families' out-members. */
   halfSpace: { eps: number; snapshot: ReadonlyMap<string, tf.Tensor> } | null;
   grads: Record<string, tf.Tensor>;
+  /** Sums the optimizer was asked to write this step (WebGPU path only; the ops path ignores them). */
+  taps?: UpdateTaps | null;
 }
 
 export type DecayDevice = (req: DecayRequest) => tf.Tensor1D | null;

@@ -5,8 +5,9 @@ import type { EngineEvent } from '../events';
 import type { PruneConfig } from '../experiment';
 import { param, type ChannelFamily, type Model } from '../models/graph';
 import { fastWebGpu } from '../kernels/webgpu/install';
-import { WebGpuDpmHooks } from '../kernels/webgpu/dpm-hooks';
-import { decayWithOps, familyNormsWithOps, type DecayDevice } from './decay-ops';
+import { releaseTaps, WebGpuDpmHooks } from '../kernels/webgpu/dpm-hooks';
+import type { UpdateTaps } from '../kernels/webgpu/sgd';
+import { decayWithOps, familyNormsWithOps, type DecayDevice, type DecayRequest } from './decay-ops';
 import { ALIVE, DECAYING, REMOVED, applyCriteria, criteriaLayout, criteriaView, decayInputs, emptyStates, type ChannelStates, type Closest } from './decay-state';
 import { trainedMembers, zeroChannels } from './groups';
 import type { Pruner } from './pruner';
@@ -66,6 +67,8 @@ export class PruningEngine implements PruningHooks {
   private closestSince = 0;
   /** The batched WebGPU kernels' tables for this model, built on first use. */
   private gpu: WebGpuDpmHooks | null = null;
+  /** The sums asked of this step's update (updateTaps), until afterUpdate hands them on. */
+  private taps: { step: number; taps: UpdateTaps } | null = null;
 
   constructor(
     private readonly model: Model,
@@ -96,14 +99,29 @@ export class PruningEngine implements PruningHooks {
     return out;
   }
 
-  async afterUpdate(step: number, grads: Record<string, tf.Tensor>, lr: number): Promise<void> {
-    this.lastStep = step;
+  /** With the batched WebGPU kernels: the Q matrices of this step's decay, from the SGD pass. */
+  updateTaps(step: number, grads: Record<string, tf.Tensor>, lr: number): UpdateTaps | null {
+    this.dropTaps();
+    if (!fastWebGpu()) return null;
+    const taps = this.gpuHooks().prepareTaps(this.decayRequest(step, grads, lr, this.due(step).withNorms));
+    this.taps = taps && { step, taps };
+    return taps;
+  }
+
+  /** What afterUpdate does at `step`. */
+  private due(step: number): { due: number; pointNow: boolean; wantTelemetry: boolean; withNorms: boolean } {
     const due = this.plan.steps.filter((s) => s <= step).length;
     const pointNow = due > this.pointsDone;
     const wantTelemetry = step % this.telemetryEvery === 0;
     // Telemetry rides on the decay step's readback (one GPU sync per step at most), except at
     // a pruning point, where abrupt selections change the weights after that readback.
-    const decayed = await this.decayStep(step, grads, lr, wantTelemetry && !pointNow);
+    return { due, pointNow, wantTelemetry, withNorms: wantTelemetry && !pointNow };
+  }
+
+  async afterUpdate(step: number, grads: Record<string, tf.Tensor>, lr: number): Promise<void> {
+    this.lastStep = step;
+    const { due, pointNow, wantTelemetry, withNorms } = this.due(step);
+    const decayed = await this.decayStep(step, grads, lr, withNorms);
     let changed = decayed.changed;
     if (pointNow) {
       this.pointsDone = due;
@@ -199,6 +217,7 @@ export class PruningEngine implements PruningHooks {
 
   dispose(): void {
     this.dropSnapshot();
+    this.dropTaps();
     this.gpu?.dispose();
     this.gpu = null;
     this.pruner.dispose();
@@ -223,6 +242,23 @@ export class PruningEngine implements PruningHooks {
     this.snapshot = null;
   }
 
+  private dropTaps(): void {
+    if (this.taps) releaseTaps(this.taps.taps);
+    this.taps = null;
+  }
+
+  /** The device's job this step; the same before the update (updateTaps) and after it. */
+  /** The device work of one decay step; with SR, a decaying group's norm is always read back (the next step's ‖x_k‖). */
+  private decayRequest(step: number, grads: Record<string, tf.Tensor>, lr: number, withNorms: boolean): DecayRequest {
+    const sr = this.config.schedule === 'sr';
+    const eps = this.pruner.halfSpaceEps;
+    const halfSpace = eps !== undefined && this.snapshot ? { eps, snapshot: this.snapshot } : null;
+    const inputs = decayInputs(this.st, step, this.N, sr || halfSpace !== null);
+    const srDecaying = sr && inputs.some((i) => i.mode === 'decay');
+    const layout = criteriaLayout(inputs, withNorms || srDecaying);
+    return { model: this.model, inputs, layout, sr: sr ? { tRate: this.config.tRate, tLen: this.config.tLen, lr } : null, halfSpace, grads };
+  }
+
   /**
    * DPM's norm projection for decaying groups, the abrupt masks, Self-Rectifying's release
    * and OTOv2's half-space test, in three parts: the device computes every family's criteria
@@ -234,12 +270,14 @@ export class PruningEngine implements PruningHooks {
    */
   private async decayStep(step: number, grads: Record<string, tf.Tensor>, lr: number, withNorms: boolean): Promise<{ changed: boolean; norms: Float32Array | null }> {
     const sr = this.config.schedule === 'sr';
-    const eps = this.pruner.halfSpaceEps;
-    const halfSpace = eps !== undefined && this.snapshot ? { eps, snapshot: this.snapshot } : null;
-    const inputs = decayInputs(this.st, step, this.N, sr || halfSpace !== null);
-    const srDecaying = sr && inputs.some((i) => i.mode === 'decay');
-    const layout = criteriaLayout(inputs, withNorms || srDecaying);
-    const pending = this.device()({ model: this.model, inputs, layout, sr: sr ? { tRate: this.config.tRate, tLen: this.config.tLen, lr } : null, halfSpace, grads });
+    const req = this.decayRequest(step, grads, lr, withNorms);
+    const { layout } = req;
+    const device = this.device();
+    // The taps go with the request to the batched kernels, which free them; else here.
+    if (this.taps?.step === step && device !== decayWithOps) req.taps = this.taps.taps;
+    else this.dropTaps();
+    this.taps = null;
+    const pending = device(req);
     this.dropSnapshot();
 
     const data = pending ? ((await pending.data()) as Float32Array) : null;
@@ -266,15 +304,16 @@ export class PruningEngine implements PruningHooks {
 
   /** The batched WebGPU kernels when they are on, else tfjs ops (CPU, WebGL, stock WebGPU). */
   private device(): DecayDevice {
-    if (!fastWebGpu()) return decayWithOps;
+    return fastWebGpu() ? this.gpuHooks().decay : decayWithOps;
+  }
+
+  private gpuHooks(): WebGpuDpmHooks {
     this.gpu ??= new WebGpuDpmHooks(this.model);
-    return this.gpu.decay;
+    return this.gpu;
   }
 
   private familyNorms(): tf.Tensor1D {
-    if (!fastWebGpu()) return familyNormsWithOps(this.model);
-    this.gpu ??= new WebGpuDpmHooks(this.model);
-    return this.gpu.norms();
+    return fastWebGpu() ? this.gpuHooks().norms() : familyNormsWithOps(this.model);
   }
 
   /** Scores, selection to the target, and the start of the schedule for the chosen channels. */

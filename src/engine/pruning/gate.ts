@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { accumulateGateScores, type GateTerm } from '../kernels/webgpu/gate-scores';
+import { fastWebGpu } from '../kernels/webgpu/install';
 import type { Model } from '../models/graph';
 import { createGates, gateParamName, withGates } from './groups';
 import { gradOf, type Pruner } from './pruner';
@@ -14,7 +16,8 @@ export function createGate(model: Model, keepFraction = 0.1): Pruner {
   model.def = withGates(model.def);
   const gates = createGates(model);
   const fams = model.def.families;
-  const acc = fams.map((f) => tf.variable(tf.zeros([f.channels]), false));
+  // In a tidy: the zeros' own handle goes, and each accumulator owns its buffer (updated in place).
+  const acc = tf.tidy(() => fams.map((f) => tf.variable(tf.zeros([f.channels]), false)));
   const gatesOf = fams.map((f) => f.bns.map((bn) => gateParamName(bn)));
 
   return {
@@ -22,6 +25,18 @@ export function createGate(model: Model, keepFraction = 0.1): Pruner {
     scoreTensors: () => acc.map((a) => tf.clone(a) as tf.Tensor1D),
     finalise: (raw) => raw,
     beforeUpdate(_step, grads) {
+      if (fastWebGpu()) {
+        // The same sums, bit for bit, in a few dispatches instead of three per gate.
+        const terms: GateTerm[] = [];
+        fams.forEach((_fam, f) => {
+          for (const name of gatesOf[f]) {
+            const g = gradOf(model, grads, name);
+            if (g) terms.push({ acc: acc[f], gate: model.vars.get(name)!, grad: g });
+          }
+        });
+        accumulateGateScores(terms);
+        return grads;
+      }
       tf.tidy(() => {
         fams.forEach((_fam, f) => {
           let s: tf.Tensor = acc[f];

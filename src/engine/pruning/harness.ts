@@ -22,7 +22,7 @@ export async function harnessStep(
   const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward(model, x, true)) as tf.Scalar, vars);
   const edited = editGrads ? editGrads(grads) : grads;
   const grads2 = hooks.beforeUpdate(step, edited);
-  opt.apply(vars, grads2, lr, () => true);
+  opt.apply(vars, grads2, lr, () => true, hooks.updateTaps?.(step, grads2, lr));
   await hooks.afterUpdate(step, grads2, lr);
   const loss = (await value.data())[0];
   value.dispose();

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { EngineEvent } from '../events';
 import type { PruneConfig } from '../experiment';
+import type { UpdateTaps } from '../kernels/webgpu/sgd';
 import type { Model } from '../models/graph';
 
 /**
@@ -16,6 +17,13 @@ export interface PruningHooks {
    * scores). The caller disposes what it passed in and what comes back.
    */
   beforeUpdate(step: number, grads: Record<string, tf.Tensor>): Record<string, tf.Tensor>;
+  /**
+   * Called after beforeUpdate, before the optimizer, with the gradients it will use: the sums
+   * of squares this step's afterUpdate will need, for an optimizer that can write them while
+   * it reads every gradient and writes every weight anyway (the fused WebGPU SGD), or null.
+   * afterUpdate computes whatever the optimizer did not write.
+   */
+  updateTaps?(step: number, grads: Record<string, tf.Tensor>, lr: number): UpdateTaps | null;
   /**
    * Called once per step after the optimizer has written the new weights: DPM's norm
    * projection, Self-Rectifying's criteria, pruning points, telemetry. `grads` are the ones the

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fastWebGpu } from '../kernels/webgpu/install';
-import { sgdMomentumUpdate, uninitialisedVelocity, type SgdVariableUpdate } from '../kernels/webgpu/sgd';
+import { sgdMomentumUpdate, uninitialisedVelocity, type SgdVariableUpdate, type UpdateTaps } from '../kernels/webgpu/sgd';
 
 /**
  * SGD with momentum and weight decay exactly as PyTorch's torch.optim.SGD (the reference
@@ -15,10 +15,13 @@ export class SgdMomentum {
     private readonly weightDecay: number,
   ) {}
 
-  /** `decayed` says which variables get weight decay (BN stats never reach here: not trainable). */
-  apply(vars: readonly tf.Variable[], grads: Record<string, tf.Tensor>, lr: number, decayed: (v: tf.Variable) => boolean): void {
+  /**
+   * `decayed` says which variables get weight decay (BN stats never reach here: not trainable).
+   * `taps`: sums the pruning hooks want from this update; only the fused path writes them.
+   */
+  apply(vars: readonly tf.Variable[], grads: Record<string, tf.Tensor>, lr: number, decayed: (v: tf.Variable) => boolean, taps?: UpdateTaps | null): void {
     if (fastWebGpu()) {
-      this.applyFused(vars, grads, lr, decayed);
+      this.applyFused(vars, grads, lr, decayed, taps ?? null);
       return;
     }
     tf.tidy(() => {
@@ -43,7 +46,7 @@ export class SgdMomentum {
   }
 
   /** The same update, bit for bit, in one dispatch per two variables (see kernels/webgpu/sgd). */
-  private applyFused(vars: readonly tf.Variable[], grads: Record<string, tf.Tensor>, lr: number, decayed: (v: tf.Variable) => boolean): void {
+  private applyFused(vars: readonly tf.Variable[], grads: Record<string, tf.Tensor>, lr: number, decayed: (v: tf.Variable) => boolean, taps: UpdateTaps | null): void {
     const updates: SgdVariableUpdate[] = [];
     for (const v of vars) {
       const grad = grads[v.name];
@@ -55,9 +58,10 @@ export class SgdMomentum {
         velocity = uninitialisedVelocity(v.shape);
         this.velocity.set(v.name, velocity);
       }
-      updates.push({ weight: v, velocity: velocity!, grad, decayed: this.weightDecay > 0 && decayed(v), first });
+      updates.push({ weight: v, velocity: velocity!, grad, decayed: this.weightDecay > 0 && decayed(v), first, taps: taps?.byVariable.get(v.name) });
     }
-    sgdMomentumUpdate(updates, { lr, momentum: this.momentum, weightDecay: this.weightDecay });
+    sgdMomentumUpdate(updates, { lr, momentum: this.momentum, weightDecay: this.weightDecay }, taps?.scratch);
+    if (taps) for (const up of updates) if (up.taps) taps.written.add(up.weight.name);
   }
 
   /** Momentum buffers keyed by variable name, for checkpoints. */

@@ -31,7 +31,8 @@ export async function trainStep(ctx: StepContext, x: tf.Tensor4D, y: tf.Tensor1D
     return out.loss;
   }, vars);
   const used = hooks.beforeUpdate(step, grads);
-  optimizer.apply(vars, used, lr, (v) => decayedVariables(model).has(v));
+  const taps = hooks.updateTaps?.(step, used, lr) ?? null;
+  optimizer.apply(vars, used, lr, (v) => decayedVariables(model).has(v), taps);
   await hooks.afterUpdate(step, used, lr);
   tf.dispose([...new Set([...Object.values(grads), ...Object.values(used)])]);
   return { loss, correct: correct as unknown as tf.Scalar };

@@ -1,22 +1,45 @@
 import * as tf from '@tensorflow/tfjs';
 import { param, type Model } from '../../models/graph';
-import type { DecayDevice } from '../../pruning/decay-ops';
+import type { DecayDevice, DecayRequest } from '../../pruning/decay-ops';
 import { gradOf } from '../../pruning/pruner';
 import { runCriteria, runNorms, stateLayout, type Regions } from './dpm-criteria';
 import { runReduce, type ReduceEntry } from './dpm-reduce';
 import { runScale, type ScaleTarget } from './dpm-scale';
 import { dpmTables, type DpmTables } from './dpm-tables';
 import { rawOutput } from './raw';
+import type { SgdTaps, UpdateTaps } from './sgd';
+
+/** One Q the step reads: which sum of the fused SGD pass gives it (null: none can). */
+interface PlannedQ extends ReduceEntry {
+  variable: string;
+  tap: 'weight' | 'grad' | 'dot' | 'old' | null;
+}
+
+interface StepPlan {
+  /** Per family: 0 keep, 1 mask, 2 decay. */
+  modes: number[];
+  /** Floats of scratch: the Q regions, then the criteria pass's temporaries. */
+  size: number;
+  regions: Regions;
+  entries: PlannedQ[];
+}
 
 /**
  * DPM's per-step device work on WebGPU in a handful of dispatches whatever the number of
- * families: (1) Q matrices of the weights, gradients and OTOv2 dot products, up to 7 tensors
- * per dispatch (dpm-reduce.ts); (2) every family's norms, criteria and scale, one dispatch
+ * families: (1) Q matrices of the weights, gradients and OTOv2 dot products (per slot viewed as
+ * [S, I*O], the sums over S); (2) every family's norms, criteria and scale, one dispatch
  * per level of coupled families (dpm-criteria.ts, dpm-tables.ts); (3) with telemetry, one
  * dispatch for every family's norm after the projection, derived from the Q matrices and the
  * scales; (4) the in-place scaling, 7 tensors per dispatch (dpm-scale.ts). It returns the
  * same pending vector as the tfjs-op path (decay-ops.ts), laid out by decay-state.ts.
- * ResNet-56 with SR decaying every family: ceil(2 * 172 / 7) + 4 + 1 + ceil(172 / 7) = 80.
+ *
+ * The Q matrices come from the fused SGD pass when the hooks ask it first (`prepareTaps`,
+ * before the update): it holds every updated weight and every gradient in registers anyway
+ * and writes their sums into the one scratch vector these passes read (sgd.ts, SgdTaps).
+ * Whatever it did not write (another optimizer, stock tfjs kernels, a variable it skipped) the
+ * reduction passes compute, up to 7 tensors per dispatch (dpm-reduce.ts). ResNet-56 with SR
+ * decaying every family, on a telemetry step: 0 + 4 + 1 + ceil(172 / 7) = 30 dispatches; without the taps
+ * ceil(2 * 172 / 7) = 50 more.
  */
 export class WebGpuDpmHooks {
   private readonly t: DpmTables;
@@ -31,7 +54,11 @@ export class WebGpuDpmHooks {
     return this.table;
   }
 
-  readonly decay: DecayDevice = (req) => {
+  /**
+   * The scratch layout and every Q a step needs, from the request alone, so that the plan made
+   * before the update (`prepareTaps`) and the one made after it (`decay`) agree.
+   */
+  private plan(req: DecayRequest): StepPlan | null {
     const { inputs, layout, sr, halfSpace } = req;
     const t = this.t;
     const model = this.model;
@@ -45,8 +72,7 @@ export class WebGpuDpmHooks {
       size += n;
       return at;
     };
-    const r: Regions = { g: sr ? take(t.totalQ) : 0, d: halfSpace ? take(t.totalQ) : 0, p: halfSpace ? take(t.totalQ) : 0, tmp: take(2 * t.totalChannels) };
-    const scratch = rawOutput([size]);
+    const regions: Regions = { g: sr ? take(t.totalQ) : 0, d: halfSpace ? take(t.totalQ) : 0, p: halfSpace ? take(t.totalQ) : 0, tmp: take(2 * t.totalChannels) };
 
     // Which slots a decaying family reads, and which of them as an out-member.
     const decaying = new Set<number>();
@@ -58,24 +84,63 @@ export class WebGpuDpmHooks {
         if (m.isOut) outOfDecaying.add(m.slot);
       }
     });
-    const entries: ReduceEntry[] = [];
+    const entries: PlannedQ[] = [];
     t.slots.forEach((slot, s) => {
       const v = param(model, slot.param);
-      const IO = slot.I * slot.O;
-      if (withNorms || decaying.has(s)) entries.push({ a: v, b: v, S: slot.S, IO, out: slot.q });
+      const at = { variable: v.name, S: slot.S, IO: slot.I * slot.O };
+      if (withNorms || decaying.has(s)) entries.push({ ...at, tap: 'weight', a: v, b: v, out: slot.q });
       if (halfSpace && outOfDecaying.has(s)) {
         const old = halfSpace.snapshot.get(slot.param) ?? null;
-        entries.push({ a: old && v, b: old, S: slot.S, IO, out: r.d + slot.q }, { a: old, b: old, S: slot.S, IO, out: r.p + slot.q });
+        // Without a snapshot the products read as zero, which no tap computes.
+        const tapped = old !== null;
+        entries.push({ ...at, tap: tapped ? 'dot' : null, a: old && v, b: old, out: regions.d + slot.q }, { ...at, tap: tapped ? 'old' : null, a: old, b: old, out: regions.p + slot.q });
       }
     });
     if (sr) {
       t.slots.forEach((slot, s) => {
         if (!decaying.has(s)) return;
         const g = gradOf(model, req.grads, slot.param) ?? null;
-        entries.push({ a: g, b: g, S: slot.S, IO: slot.I * slot.O, out: r.g + slot.q });
+        entries.push({ variable: param(model, slot.param).name, S: slot.S, IO: slot.I * slot.O, tap: g ? 'grad' : null, a: g, b: g, out: regions.g + slot.q });
       });
     }
-    runReduce(entries, scratch);
+    return { modes, size, regions, entries };
+  }
+
+  /**
+   * Before the update: the scratch vector and the sums for the optimizer to write into it
+   * (null when this step needs none). `decay` takes them back through the request's `taps`.
+   */
+  prepareTaps(req: DecayRequest): UpdateTaps | null {
+    const p = this.plan(req);
+    if (!p) return null;
+    const byVariable = new Map<string, SgdTaps>();
+    for (const e of p.entries) {
+      if (!e.tap) continue;
+      let taps = byVariable.get(e.variable);
+      if (!taps) byVariable.set(e.variable, (taps = { S: e.S, weight: -1, grad: -1, dot: -1, old: -1 }));
+      taps[e.tap] = e.out;
+    }
+    return { scratch: rawOutput([p.size]), byVariable, written: new Set() };
+  }
+
+  readonly decay: DecayDevice = (req) => {
+    const { inputs, layout, sr, halfSpace, taps } = req;
+    const p = this.plan(req);
+    if (!p) {
+      if (taps) releaseTaps(taps);
+      return null;
+    }
+    const t = this.t;
+    const model = this.model;
+    const { modes, regions: r } = p;
+    if (taps && taps.scratch.shape[0] !== p.size) throw new Error(`DPM hooks: taps prepared for ${taps.scratch.shape[0]} floats of scratch, this step needs ${p.size}`);
+    const scratch = taps?.scratch ?? rawOutput([p.size]);
+    // The optimizer wrote an entry if it updated that variable with that sum asked for there.
+    const written = (e: PlannedQ): boolean => e.tap !== null && !!taps?.written.has(e.variable) && taps.byVariable.get(e.variable)?.[e.tap] === e.out;
+    runReduce(
+      p.entries.filter((e) => !written(e)),
+      scratch,
+    );
 
     const sl = stateLayout(t);
     const state = new Float32Array(sl.length);
@@ -139,4 +204,9 @@ export class WebGpuDpmHooks {
 /** Frees a raw output once the queued commands that use it have been submitted. */
 function release(info: tf.TensorInfo): void {
   tf.engine().makeTensorFromTensorInfo(info).dispose();
+}
+
+/** Frees taps that no `decay` will take (the step ran the tfjs-op path after all). */
+export function releaseTaps(taps: UpdateTaps): void {
+  release(taps.scratch);
 }
