@@ -14,6 +14,7 @@ import { evalCommand, loadInit, writeOnnxExport, writeTorchExport } from './init
 import { compareTable, damageFigures, parseSchedules, type CompareRow, type DamageFigures } from './compare';
 import { BackendSetupError, setupNodeBackend } from './node-backend';
 import { errorMessage } from '../engine/error-message';
+import { recordPath, writeRunRecord } from './record';
 
 const USAGE = `DPM Playground command line: the app's engine, headless.
 
@@ -37,7 +38,10 @@ Weights: --init PATH (PyTorch .pt/.pth/.th or .safetensors: ResNet-20/56 option 
          --export-safetensors PATH (the final, slimmed model under PyTorch's names, + PATH.json manifest)
          --export-onnx PATH (the final, slimmed model as ONNX: input NCHW [N,3,32,32] normalised as in training, output logits [N,10])
 Backend: --backend cpu|webgpu (webgpu: Dawn for Node over a Vulkan driver)
-Output:  --json (one JSON object per line) --verbose (stack traces)`;
+Output:  --json (one JSON object per line) --verbose (stack traces)
+         --record PATH (train, prune: the run's config and event log as an app run file, opened
+           from the app's runs list; compare: one file per schedule, PATH's {schedule} or the
+           schedule before .json: --record runs/x.json writes runs/x.abrupt.json, runs/x.sp.json …)`;
 
 async function main(argv: string[]): Promise<number> {
   let flags: Flags;
@@ -99,13 +103,16 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
   const dataset = await loadDataset(config, flags);
   let closeness: number | null = null;
   const damage: DamageFigures[] = [];
+  const log: EngineEvent[] = [];
   const emit = (e: EngineEvent) => {
     if (e.type === 'criteria') closeness = Math.max(closeness ?? 0, e.closeness);
     if (e.type === 'damage') damage.push(damageFigures(e));
+    if (flags.record) log.push(e);
     out(e, describeEvent(e));
   };
   emit({ type: 'backend', backend, requested: config.backend });
   const summary = await runExperiment(config, { dataset, emit, backend, modelDef: init?.def, initWeights: init?.weights });
+  if (flags.record) await writeRunRecord(flags.record, config, log);
   const result = {
     type: 'summary',
     testAcc: summary.testAcc,
@@ -148,11 +155,13 @@ async function compare(flags: Flags): Promise<number> {
     const config: ExperimentConfig = { ...base, prune: { ...base.prune, schedule } };
     process.stderr.write(`compare: ${schedule} (${rows.length + 1} of ${schedules.length})\n`);
     const damage: DamageFigures[] = [];
+    const log: EngineEvent[] = [{ type: 'backend', backend, requested: config.backend }];
     const summary = await runExperiment(config, {
       dataset,
       backend,
       emit: (e) => {
         if (e.type === 'damage') damage.push(damageFigures(e));
+        if (flags.record) log.push(e);
         if (flags.verbose) {
           const line = describeEvent(e);
           if (line) process.stderr.write(`  ${line}\n`);
@@ -160,6 +169,7 @@ async function compare(flags: Flags): Promise<number> {
       },
     });
     if (summary.slimModel) disposeModel(summary.slimModel);
+    if (flags.record) await writeRunRecord(recordPath(flags.record, schedule), config, log);
     const row: CompareRow = {
       type: 'compare',
       schedule,
