@@ -42,8 +42,8 @@ export function recordedRunId(lesson: Pick<Lesson, 'id'>, schedule: ScheduleName
 }
 
 /**
- * Puts the recorded runs on the page: the first is the one the views show, and a lesson with
- * several runs ticks them all for the comparison charts. Returns their run ids.
+ * Puts the recorded runs on the page: the first is the one the views show, and the comparison
+ * charts show the lesson's runs (only them). Returns their run ids.
  */
 export function showLessonRecording(lesson: Lesson, recording: LessonRecording[], runs: RunsStore): string[] {
   const ids = recording.map(({ schedule, file }) => {
@@ -58,7 +58,7 @@ export function showLessonRecording(lesson: Lesson, recording: LessonRecording[]
     return runId;
   });
   runs.getState().setActiveRun(ids[0] ?? null);
-  if (ids.length > 1) runs.getState().setComparison(ids);
+  runs.getState().setComparison(ids);
   return ids;
 }
 

@@ -179,25 +179,42 @@ function OpenLesson({ lesson }: { lesson: Lesson }) {
           </ul>
         </div>
         <RerunControls lesson={lesson} />
+        <p className="hint lesson-others">
+          Other lessons:{' '}
+          {LESSONS.filter((l) => l.id !== lesson.id).map((l, i) => (
+            <span key={l.id}>
+              {i > 0 && ' · '}
+              <LessonLink lesson={l} />
+            </span>
+          ))}
+        </p>
       </div>
     </Section>
   );
 }
 
-/** The lessons on offer: links that work on their own (new tab, shared) and open in place here. */
+/**
+ * A link to a lesson: it works on its own (new tab, shared: relative, so sub-paths keep it) and
+ * opens the lesson in place here, keeping the loaded data set and the engine's compiled kernels.
+ */
+function LessonLink({ lesson }: { lesson: Lesson }) {
+  return (
+    <a href={`?lesson=${lesson.id}`} data-testid={`lesson-open-${lesson.id}`} onClick={(e) => {
+      e.preventDefault();
+      void pageLessons.open(lesson, true);
+    }}>
+      {lesson.title}
+    </a>
+  );
+}
+
 function LessonPicker() {
   return (
     <Section title="Guided lessons" className="lesson-picker">
       <ul className="lesson-list">
         {LESSONS.map((l) => (
           <li key={l.id}>
-            <a href={`?lesson=${l.id}`} data-testid={`lesson-open-${l.id}`} onClick={(e) => {
-              e.preventDefault();
-              void pageLessons.open(l, true);
-            }}>
-              {l.title}
-            </a>{' '}
-            <span className="hint">{l.question}</span>
+            <LessonLink lesson={l} /> <span className="hint">{l.question}</span>
           </li>
         ))}
       </ul>

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EngineEvent, EventOf } from '../engine/events';
+import type { ScheduleName } from '../engine/experiment';
+import { parseRunFile, statusFromEvents, type RunFile } from '../persist/run-file';
+import { createRunsStore } from '../store/runsStore';
+import { runHighlights } from './highlights';
+import { createLessonStore, openLesson } from './lessonStore';
+import { LESSON_BY_ID, LESSONS, lessonRunConfig, recordingPath, type LessonId } from './lessons';
+import { recordedRunId } from './recording';
+
+/**
+ * The shipped recordings (public/lessons/, `npm run lessons:record`) against the presets they
+ * must have been made from and against what each lesson's text says they show.
+ */
+
+const PUBLIC = join(__dirname, '../../public');
+const files = new Map<string, RunFile>();
+const file = (id: LessonId, schedule: ScheduleName) => files.get(recordingPath(id, schedule))!;
+const ofType = <T extends EngineEvent['type']>(f: RunFile, type: T) => f.events.filter((e): e is EventOf<T> => e.type === type);
+const maxRise = (f: RunFile) => Math.max(...ofType(f, 'damage').map((d) => d.peakRise));
+
+beforeAll(async () => {
+  for (const lesson of LESSONS) {
+    for (const schedule of lesson.schedules) {
+      const path = recordingPath(lesson.id, schedule);
+      const parsed = await parseRunFile(readFileSync(join(PUBLIC, path), 'utf8'));
+      if (!parsed.ok) throw new Error(`${path}: ${parsed.error}`);
+      files.set(path, parsed.file);
+    }
+  }
+});
+
+describe('lesson recordings', () => {
+  it('were made from the lesson presets as they are now (re-record after changing one)', () => {
+    for (const lesson of LESSONS) {
+      for (const schedule of lesson.schedules) {
+        expect(file(lesson.id, schedule).config, `${lesson.id} ${schedule}`).toEqual({ ...lessonRunConfig(lesson, schedule), backend: 'cpu' });
+      }
+    }
+  });
+
+  it('are finished runs on Fashion-MNIST with their pruning point measured', () => {
+    for (const f of files.values()) {
+      expect(statusFromEvents(f.events)).toBe('done');
+      expect(f.config.data.dataset).toBe('fashion-mnist');
+      expect(ofType(f, 'damage')).toHaveLength(1);
+      expect(ofType(f, 'telemetry').length).toBeGreaterThan(10);
+      expect(JSON.stringify(f).length).toBeLessThan(400_000);
+    }
+  });
+
+  it('abrupt vs smooth: abrupt’s loss rises more than SP’s at the same point, and its FLOPs fall as a cliff, SP’s as a slope', () => {
+    const abrupt = file('abrupt-vs-smooth', 'abrupt');
+    const sp = file('abrupt-vs-smooth', 'sp');
+    expect(ofType(abrupt, 'damage')[0].step).toBe(ofType(sp, 'damage')[0].step);
+    expect(maxRise(abrupt)).toBeGreaterThan(maxRise(sp));
+    const levels = (f: RunFile) => new Set(ofType(f, 'cost').map((c) => c.flopsFraction.toFixed(4))).size;
+    expect(levels(abrupt)).toBe(2);
+    expect(levels(sp)).toBeGreaterThan(5);
+  });
+
+  it('self-rectifying: SP+SR releases at least one chosen channel, SP none, and both keep about the same FLOPs', () => {
+    const sp = file('self-rectifying', 'sp');
+    const sr = file('self-rectifying', 'sr');
+    expect(ofType(sr, 'rectify').length).toBeGreaterThanOrEqual(1);
+    expect(ofType(sp, 'rectify')).toHaveLength(0);
+    const kept = (f: RunFile) => ofType(f, 'done')[0].flopsFraction;
+    expect(Math.abs(kept(sr) - kept(sp))).toBeLessThan(0.05);
+    expect(runHighlights(sr.events, sr.config.prune.decaySteps).some((h) => h.kind === 'rectify')).toBe(true);
+  });
+
+  it('mid-decay dip: the evaluation inside the decay falls below the one before the point while training accuracy does not, and recovers after', () => {
+    const f = file('mid-decay-dip', 'sp');
+    const items = runHighlights(f.events, f.config.prune.decaySteps);
+    const dips = items.filter((h) => h.kind === 'dip');
+    expect(dips.length).toBeGreaterThanOrEqual(1);
+    const dip = dips.reduce((a, b) => (b.testAcc < a.testAcc ? b : a));
+    expect(dip.before).not.toBeNull();
+    expect(dip.testAcc).toBeLessThan(dip.before!.testAcc);
+    expect(dip.trainAcc).toBeGreaterThanOrEqual(dip.before!.trainAcc);
+    const point = items.find((h) => h.kind === 'point')!;
+    const after = ofType(f, 'epoch').find((e) => e.step >= point.step + f.config.prune.decaySteps)!;
+    expect(after.testAcc).toBeGreaterThan(dip.testAcc);
+  });
+});
+
+describe('opening a lesson', () => {
+  it('fetches its recording relative to the page (any sub-path) and shows it in the runs store', async () => {
+    const lesson = LESSON_BY_ID.get('abrupt-vs-smooth')!;
+    const lessons = createLessonStore();
+    const runs = createRunsStore();
+    const asked: string[] = [];
+    const fetchText = async (url: string) => {
+      asked.push(url);
+      return readFileSync(join(PUBLIC, url.replace('https://host.example/course/pruning/', '')), 'utf8');
+    };
+    await openLesson(lesson, { lessons, runs, fetchText, pageUrl: 'https://host.example/course/pruning/?lesson=abrupt-vs-smooth' });
+    expect(asked).toEqual(['https://host.example/course/pruning/lessons/abrupt-vs-smooth.abrupt.json', 'https://host.example/course/pruning/lessons/abrupt-vs-smooth.sp.json']);
+    const ids = lesson.schedules.map((s) => recordedRunId(lesson, s));
+    expect(lessons.getState().recording).toEqual({ state: 'ready', runIds: ids, recordedAt: expect.any(Number) });
+    expect(runs.getState().activeRunId).toBe(ids[0]);
+    expect(runs.getState().comparison).toEqual(ids);
+    expect(runs.getState().runs[ids[0]].derived.done).not.toBeNull();
+    expect(runs.getState().runs[ids[1]].derived.damage.length).toBe(1);
+  });
+
+  it('says which file failed when a recording is missing or broken', async () => {
+    const lessons = createLessonStore();
+    await openLesson(LESSON_BY_ID.get('mid-decay-dip')!, { lessons, runs: createRunsStore(), fetchText: () => Promise.reject(new Error('HTTP 404')), pageUrl: 'https://h.example/a/' });
+    expect(lessons.getState().recording).toEqual({ state: 'error', message: 'could not fetch https://h.example/a/lessons/mid-decay-dip.sp.json (HTTP 404)' });
+    await openLesson(LESSON_BY_ID.get('mid-decay-dip')!, { lessons, runs: createRunsStore(), fetchText: async () => '{"format":"other"}', pageUrl: 'https://h.example/a/' });
+    expect(lessons.getState().recording).toMatchObject({ state: 'error', message: expect.stringContaining('not a DPM Playground run') });
+  });
+});
