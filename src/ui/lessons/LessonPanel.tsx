@@ -119,7 +119,8 @@ function OpenLesson({ lesson }: { lesson: Lesson }) {
   const activeRunId = useRuns((s) => s.activeRunId);
   const viewStep = useRuns((s) => s.viewStep);
   const recordedIds = recording.state === 'ready' ? recording.runIds : [];
-  const shown = [...recordedIds.map((id) => ({ id, recorded: true })), ...liveRunIds.map((id) => ({ id, recorded: false }))].filter((r) => runs[r.id]);
+  const recorded = recordedIds.filter((id) => runs[id]);
+  const queued = useSession((s) => s.queue !== null);
   const [copied, setCopied] = useState(false);
   const link = lessonUrl(lesson.id, window.location);
   return (
@@ -173,9 +174,18 @@ function OpenLesson({ lesson }: { lesson: Lesson }) {
             </p>
           )}
           <ul className="lesson-runs">
-            {shown.map(({ id, recorded }) => (
-              <RunCallout key={id} run={runs[id]} recorded={recorded} active={id === activeRunId} viewStep={viewStep} />
+            {recorded.map((id) => (
+              <RunCallout key={id} run={runs[id]} recorded active={id === activeRunId} viewStep={viewStep} />
             ))}
+            {liveRunIds.map((id, i) =>
+              runs[id] ? (
+                <RunCallout key={id} run={runs[id]} recorded={false} active={id === activeRunId} viewStep={viewStep} />
+              ) : (
+                <li key={id} className="lesson-run" data-testid="lesson-run" data-recorded="no" data-schedule={lesson.schedules[i]}>
+                  <strong>{SCHEDULE_LABELS[lesson.schedules[i]]} · live</strong> <span className="hint">{queued ? 'queued: starts when the run before it ends' : 'not run (the queue was stopped)'}</span>
+                </li>
+              ),
+            )}
           </ul>
         </div>
         <RerunControls lesson={lesson} />
