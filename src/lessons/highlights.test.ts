@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent, EventOf } from '../engine/events';
-import { highlightText, runHighlights } from './highlights';
+import { capReleases, highlightText, runHighlights } from './highlights';
 
 const prune = (step: number, channels: number[], schedule: 'abrupt' | 'sp' | 'sr' = 'sp'): EngineEvent => ({ type: 'prune', step, family: 'f', channels, scores: channels.map(() => 1), schedule });
 const epoch = (epoch: number, step: number, trainAcc: number, testAcc: number): EngineEvent => ({ type: 'epoch', epoch, step, trainLoss: 1, trainAcc, testLoss: 1, testAcc });
@@ -31,6 +31,14 @@ describe('lesson highlights', () => {
     const items = runHighlights([prune(10, [1, 2]), { type: 'rectify', step: 14, family: 'f', channel: 2, cRate: 0.02, cLen: 0.6, decay: 0.6 }], 10);
     expect(items.map((i) => i.kind)).toEqual(['point', 'rectify']);
     expect(highlightText(items[1])).toBe('Step 14: Self-Rectifying released f #2 at decay 0.60 (C_rate 0.020, C_len 0.60): the network pushed back, so it trains on.');
+  });
+
+  it('list the first releases one by one and keep the rest for a summary, other items untouched', () => {
+    const release = (step: number, channel: number): EngineEvent => ({ type: 'rectify', step, family: 'f', channel, cRate: 0.02, cLen: 0.6, decay: 0.5 });
+    const items = runHighlights([prune(10, [1, 2, 3, 4]), release(11, 1), release(12, 2), release(13, 3), epoch(1, 14, 0.5, 0.3), release(15, 4)], 10);
+    const { shown, hidden } = capReleases(items, 2);
+    expect(shown.map((h) => `${h.kind}@${h.step}`)).toEqual(['point@10', 'rectify@11', 'rectify@12', 'dip@14']);
+    expect(hidden.map((h) => h.step)).toEqual([13, 15]);
   });
 
   it('mark evaluations that fell inside a decay, against the last one before the point', () => {

@@ -106,3 +106,15 @@ export function highlightText(h: Highlight): string {
     }
   }
 }
+
+/** The items with at most `max` releases listed; later releases are returned apart, for a one-line summary. */
+export function capReleases(items: readonly Highlight[], max: number): { shown: Highlight[]; hidden: Extract<Highlight, { kind: 'rectify' }>[] } {
+  const shown: Highlight[] = [];
+  const hidden: Extract<Highlight, { kind: 'rectify' }>[] = [];
+  let releases = 0;
+  for (const h of items) {
+    if (h.kind === 'rectify' && ++releases > max) hidden.push(h);
+    else shown.push(h);
+  }
+  return { shown, hidden };
+}

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { FASHION_MNIST_FILES } from '../../engine/data/fashion-mnist';
-import { highlightText, runHighlights, type Highlight } from '../../lessons/highlights';
+import { capReleases, highlightText, runHighlights, type Highlight } from '../../lessons/highlights';
 import { useLesson } from '../../lessons/lessonStore';
 import { LESSONS, lessonUrl, type Lesson, type LessonFocus } from '../../lessons/lessons';
 import { useRuns, type RunEntry } from '../../store/runsStore';
@@ -27,11 +27,15 @@ const FOCUS_LABELS: Record<LessonFocus, string> = {
   rectifications: 'the rectification timeline',
 };
 
+/** Releases listed one by one per run; the rest are summed up (the rectification timeline has them all). */
+const MAX_RELEASES = 6;
+
 /** One run's callout: what its events say so far (at the replay step when it is the viewed run). */
 function RunCallout({ run, recorded, viewStep, active }: { run: RunEntry; recorded: boolean; viewStep: number | null; active: boolean }) {
   const replayed = active && !run.live && viewStep !== null;
   const events = useMemo(() => (replayed ? eventsUpTo(toArray(run.derived.events), viewStep) : toArray(run.derived.events)), [run.derived.events, replayed, viewStep]);
   const items = useMemo(() => runHighlights(events, run.config.prune.decaySteps), [events, run.config.prune.decaySteps]);
+  const { shown, hidden } = useMemo(() => capReleases(items, MAX_RELEASES), [items]);
   const setActive = useRuns((s) => s.setActiveRun);
   const d = run.derived;
   const status = run.live ? `running, step ${d.latestStep}` : replayed ? `replayed to step ${viewStep}` : d.done ? 'finished' : d.status;
@@ -52,11 +56,16 @@ function RunCallout({ run, recorded, viewStep, active }: { run: RunEntry; record
         <p className="hint">No pruning point yet.</p>
       ) : (
         <ul className="lesson-highlights">
-          {items.map((h: Highlight) => (
+          {shown.map((h: Highlight) => (
             <li key={`${h.kind}-${h.step}-${h.kind === 'rectify' ? `${h.family}-${h.channel}` : ''}-${h.kind === 'point' && h.damage ? 'm' : ''}`} className={`lesson-highlight lesson-highlight-${h.kind}`} data-testid="lesson-highlight" data-kind={h.kind}>
               {highlightText(h)}
             </li>
           ))}
+          {hidden.length > 0 && (
+            <li className="lesson-highlight lesson-highlight-more" data-testid="lesson-highlight-more">
+              … and {hidden.length} more release{hidden.length === 1 ? '' : 's'} (steps {hidden[0].step}–{hidden[hidden.length - 1].step}): the rectification timeline shows every one.
+            </li>
+          )}
         </ul>
       )}
     </li>
