@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { LESSONS, type Lesson } from '../src/lessons/lessons';
 import { collectPageErrors, paintedPixels } from './helpers';
+import { serveStatic } from './static-server';
 
 /**
  * The guided lessons: each opens from its URL and shows its shipped recording at once (charts,
@@ -49,6 +50,23 @@ test('each lesson opens from its URL and shows its recorded run at once', async 
     await page.screenshot({ path: join(SHOTS, `${lesson.id}.png`), fullPage: true });
   }
   expect(errors).toEqual([]);
+});
+
+test('a lesson opens with its recording when the build is served from a sub-path', async ({ page }) => {
+  const prefix = '/teaching/dpm-playground/';
+  const site = await serveStatic('dist', prefix);
+  try {
+    const errors = collectPageErrors(page);
+    const lesson = LESSONS[2];
+    await page.goto(`${site.origin}${prefix}?lesson=${lesson.id}`);
+    await expectRecordedRun(page, lesson);
+    await expect(page.getByTestId('lesson-link')).toHaveAttribute('href', `${site.origin}${prefix}?lesson=${lesson.id}`);
+    expect(site.requests).toContain(`${prefix}lessons/${lesson.id}.sp.json`);
+    expect(site.requests.filter((p) => !p.startsWith(prefix))).toEqual([]);
+    expect(errors).toEqual([]);
+  } finally {
+    await new Promise<void>((resolve) => site.server.close(() => resolve()));
+  }
 });
 
 test('an unknown lesson is named in the URL notice and the page still works', async ({ page }) => {
