@@ -1,11 +1,13 @@
 import type { EngineEvent, EventOf } from '../engine/events';
+import type { PruneConfig } from '../engine/experiment';
+import { pointPlan } from '../engine/pruning/select';
 import { SCHEDULE_LABELS } from '../store/compare';
 import { percent as pct } from '../ui/common/format';
 
 /**
  * What a lesson's callout lists for one run, read from its event log as it grows: each
- * pruning point with the damage it did (once measured), each Self-Rectifying release, and
- * each evaluation that fell inside a decay. Plain data from plain events, so a live run, a
+ * pruning point with the damage it did (once measured), each Self-Rectifying release and the
+ * replacements the pruner chose for it, and each evaluation that fell inside a decay. Plain data from plain events, so a live run, a
  * replay at any step and a shipped recording give the same items, and the tests that check
  * a lesson's claims read them exactly as the page does.
  */
@@ -22,6 +24,8 @@ export type Highlight =
       damage: EventOf<'damage'> | null;
     }
   | { kind: 'rectify'; step: number; family: string; channel: number; decay: number; cRate: number; cLen: number }
+  /** Channels chosen between pruning points: replacements for released ones, so the target still holds. */
+  | { kind: 'replacement'; step: number; channels: number; families: string[] }
   | {
       kind: 'dip';
       epoch: number;
@@ -42,13 +46,27 @@ function inDecay(step: number, pointStep: number, decaySteps: number): boolean {
   return step > pointStep && step < pointStep + decaySteps;
 }
 
-/** The callout items of one run, in step order (points before what happened at their step). */
-export function runHighlights(events: readonly EngineEvent[], decaySteps: number): Highlight[] {
+/**
+ * The callout items of one run, in step order (points before what happened at their step).
+ * The pruning points are the plan's steps (the engine's own `pointPlan`, known from the model
+ * event's step count); a selection at any other step replaces released channels.
+ */
+export function runHighlights(events: readonly EngineEvent[], prune: Pick<PruneConfig, 'decaySteps' | 'startAt' | 'points' | 'every' | 'target'>): Highlight[] {
+  const { decaySteps } = prune;
   const points = new Map<number, Extract<Highlight, { kind: 'point' }>>();
+  const replacements = new Map<number, Extract<Highlight, { kind: 'replacement' }>>();
   const rest: Highlight[] = [];
   const epochs: EventOf<'epoch'>[] = [];
+  let planned: Set<number> | null = null;
   for (const e of events) {
-    if (e.type === 'prune') {
+    if (e.type === 'model') {
+      planned = new Set(pointPlan(e.totalSteps, prune.startAt, prune.points, prune.every, prune.target).steps);
+    } else if (e.type === 'prune' && planned !== null && !planned.has(e.step)) {
+      const r = replacements.get(e.step) ?? { kind: 'replacement', step: e.step, channels: 0, families: [] };
+      r.channels += e.channels.length;
+      if (!r.families.includes(e.family)) r.families.push(e.family);
+      replacements.set(e.step, r);
+    } else if (e.type === 'prune') {
       const p = points.get(e.step) ?? { kind: 'point', index: points.size + 1, step: e.step, schedule: e.schedule, channels: 0, damage: null };
       p.channels += e.channels.length;
       points.set(e.step, p);
@@ -80,8 +98,8 @@ export function runHighlights(events: readonly EngineEvent[], decaySteps: number
       });
     }
   }
-  const order = { point: 0, rectify: 1, dip: 2 };
-  return [...points.values(), ...rest].sort((a, b) => a.step - b.step || order[a.kind] - order[b.kind]);
+  const order = { point: 0, rectify: 1, replacement: 2, dip: 3 };
+  return [...points.values(), ...replacements.values(), ...rest].sort((a, b) => a.step - b.step || order[a.kind] - order[b.kind]);
 }
 
 const signed = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(3)}`;
@@ -100,6 +118,8 @@ export function highlightText(h: Highlight): string {
     }
     case 'rectify':
       return `Step ${h.step}: Self-Rectifying released ${h.family} #${h.channel} at decay ${h.decay.toFixed(2)} (C_rate ${h.cRate.toFixed(3)}, C_len ${h.cLen.toFixed(2)}): the network pushed back, so it trains on.`;
+    case 'replacement':
+      return `Step ${h.step}: the pruner chose ${h.channels} replacement channel${h.channels === 1 ? '' : 's'} (${h.families.join(', ')}) for released ones; ${h.channels === 1 ? 'it starts its' : 'they start their'} own decay.`;
     case 'dip': {
       const ref = h.before ? ` (epoch ${h.before.epoch}, before the point: test ${pct(h.before.testAcc)}, train ${pct(h.before.trainAcc)})` : '';
       return `Epoch ${h.epoch} ended at step ${h.step}, ${h.into} of ${h.decaySteps} steps into the decay that began at step ${h.pointStep}: test accuracy ${pct(h.testAcc)} with running batch-norm statistics, training accuracy ${pct(h.trainAcc)}${ref}.`;
@@ -107,13 +127,15 @@ export function highlightText(h: Highlight): string {
   }
 }
 
-/** The items with at most `max` releases listed; later releases are returned apart, for a one-line summary. */
-export function capReleases(items: readonly Highlight[], max: number): { shown: Highlight[]; hidden: Extract<Highlight, { kind: 'rectify' }>[] } {
+type Release = Extract<Highlight, { kind: 'rectify' | 'replacement' }>;
+
+/** The items with at most `max` releases and replacements listed; later ones are returned apart, for a one-line summary. */
+export function capReleases(items: readonly Highlight[], max: number): { shown: Highlight[]; hidden: Release[] } {
   const shown: Highlight[] = [];
-  const hidden: Extract<Highlight, { kind: 'rectify' }>[] = [];
+  const hidden: Release[] = [];
   let releases = 0;
   for (const h of items) {
-    if (h.kind === 'rectify' && ++releases > max) hidden.push(h);
+    if ((h.kind === 'rectify' || h.kind === 'replacement') && ++releases > max) hidden.push(h);
     else shown.push(h);
   }
   return { shown, hidden };

@@ -18,6 +18,7 @@ describe('lesson presets', () => {
       expect(l.config.prune.pruner).not.toBe('none');
       expect(l.config.prune.schedule).toBe(l.schedules[0]);
       expect(new Set(l.schedules).size).toBe(l.schedules.length);
+      expect(l.schedules).toContain(l.view);
     }
   });
 

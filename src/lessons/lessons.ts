@@ -29,6 +29,8 @@ export interface Lesson {
   config: ExperimentConfig;
   /** One run per schedule, same seed and config otherwise; the recording holds each. */
   schedules: ScheduleName[];
+  /** The run the views open on (one of `schedules`). */
+  view: ScheduleName;
   focus: LessonFocus[];
 }
 
@@ -74,6 +76,7 @@ export const LESSONS: readonly Lesson[] = [
     why: 'Removing 70 % of the FLOPs at once takes away features the next layers were using; the loss rises until training re-learns them. Smooth Pruning multiplies the same channels by a factor that falls to zero over N steps, so every step’s change is small and the gradient can move their work elsewhere as they fade.',
     config: preset({ prune: { schedule: 'abrupt' } }),
     schedules: ['abrupt', 'sp'],
+    view: 'abrupt',
     focus: ['damage', 'loss', 'compare'],
   },
   {
@@ -90,6 +93,7 @@ export const LESSONS: readonly Lesson[] = [
     why: 'SR watches every decaying channel. When an update raised its norm against the decay (C_rate above T_rate) with a gradient large for its layer (C_len above T_len), the loss wants that channel: SR stops its decay and lets it train on, and the pruner meets the target with a channel the network resists less. The thresholds decide how readily it does so; the defaults release nothing on this small run, so the lesson sets lower ones (docs/lessons.md). At this toy scale SR does not make the network more accurate than SP (docs/dpm-compare.md).',
     config: preset({ prune: { schedule: 'sp', ...SR_LESSON_THRESHOLDS } }),
     schedules: ['sp', 'sr'],
+    view: 'sr',
     focus: ['rectifications', 'decay', 'compare'],
   },
   {
@@ -107,6 +111,7 @@ export const LESSONS: readonly Lesson[] = [
     // and epoch 6 ends 16 steps into the 24-step decay, when its channels shrink fastest.
     config: preset({ data: { trainLimit: 256 }, train: { epochs: 10, lr: 0.2 }, prune: { schedule: 'sp', startAt: 0.5, decaySteps: 24 } }),
     schedules: ['sp'],
+    view: 'sp',
     focus: ['accuracy', 'damage'],
   },
 ];

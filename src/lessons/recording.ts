@@ -42,8 +42,8 @@ export function recordedRunId(lesson: Pick<Lesson, 'id'>, schedule: ScheduleName
 }
 
 /**
- * Puts the recorded runs on the page: the first is the one the views show, and the comparison
- * charts show the lesson's runs (only them). Returns their run ids.
+ * Puts the recorded runs on the page: the views show the lesson's `view` run, and the
+ * comparison charts show the lesson's runs (only them). Returns their run ids.
  */
 export function showLessonRecording(lesson: Lesson, recording: LessonRecording[], runs: RunsStore): string[] {
   const ids = recording.map(({ schedule, file }) => {
@@ -57,7 +57,7 @@ export function showLessonRecording(lesson: Lesson, recording: LessonRecording[]
     });
     return runId;
   });
-  runs.getState().setActiveRun(ids[0] ?? null);
+  runs.getState().setActiveRun(recording.some((r) => r.schedule === lesson.view) ? recordedRunId(lesson, lesson.view) : (ids[0] ?? null));
   runs.getState().setComparison(ids);
   return ids;
 }

@@ -74,12 +74,16 @@ describe('lesson recordings', () => {
     expect(ofType(sp, 'rectify')).toHaveLength(0);
     const kept = (f: RunFile) => ofType(f, 'done')[0].flopsFraction;
     expect(Math.abs(kept(sr) - kept(sp))).toBeLessThan(0.05);
-    expect(runHighlights(sr.events, sr.config.prune.decaySteps).some((h) => h.kind === 'rectify')).toBe(true);
+    expect(runHighlights(sr.events, sr.config.prune).some((h) => h.kind === 'rectify')).toBe(true);
+    // One pruning point; every later selection replaces a released channel.
+    const items = runHighlights(sr.events, sr.config.prune);
+    expect(items.filter((h) => h.kind === 'point')).toHaveLength(1);
+    expect(items.some((h) => h.kind === 'replacement')).toBe(true);
   });
 
   it('mid-decay dip: the evaluation inside the decay falls below the one before the point while training accuracy does not, and recovers after', () => {
     const f = file('mid-decay-dip', 'sp');
-    const items = runHighlights(f.events, f.config.prune.decaySteps);
+    const items = runHighlights(f.events, f.config.prune);
     const dips = items.filter((h) => h.kind === 'dip');
     expect(dips.length).toBeGreaterThanOrEqual(1);
     const dip = dips.reduce((a, b) => (b.testAcc < a.testAcc ? b : a));
@@ -110,6 +114,14 @@ describe('opening a lesson', () => {
     expect(runs.getState().comparison).toEqual(ids);
     expect(runs.getState().runs[ids[0]].derived.done).not.toBeNull();
     expect(runs.getState().runs[ids[1]].derived.damage.length).toBe(1);
+  });
+
+  it('opens the Self-Rectifying lesson on its SR run, so the rectification views have something to show', async () => {
+    const lesson = LESSON_BY_ID.get('self-rectifying')!;
+    const runs = createRunsStore();
+    await openLesson(lesson, { lessons: createLessonStore(), runs, fetchText: async (url) => readFileSync(join(PUBLIC, new URL(url).pathname.slice(1)), 'utf8'), pageUrl: 'https://h.example/' });
+    expect(runs.getState().activeRunId).toBe(recordedRunId(lesson, 'sr'));
+    expect(runs.getState().runs[recordedRunId(lesson, 'sr')].derived.rectifications.length).toBeGreaterThan(0);
   });
 
   it('says which file failed when a recording is missing or broken', async () => {

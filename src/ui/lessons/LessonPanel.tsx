@@ -34,7 +34,7 @@ const MAX_RELEASES = 6;
 function RunCallout({ run, recorded, viewStep, active }: { run: RunEntry; recorded: boolean; viewStep: number | null; active: boolean }) {
   const replayed = active && !run.live && viewStep !== null;
   const events = useMemo(() => (replayed ? eventsUpTo(toArray(run.derived.events), viewStep) : toArray(run.derived.events)), [run.derived.events, replayed, viewStep]);
-  const items = useMemo(() => runHighlights(events, run.config.prune.decaySteps), [events, run.config.prune.decaySteps]);
+  const items = useMemo(() => runHighlights(events, run.config.prune), [events, run.config.prune]);
   const { shown, hidden } = useMemo(() => capReleases(items, MAX_RELEASES), [items]);
   const setActive = useRuns((s) => s.setActiveRun);
   const d = run.derived;
@@ -63,7 +63,7 @@ function RunCallout({ run, recorded, viewStep, active }: { run: RunEntry; record
           ))}
           {hidden.length > 0 && (
             <li className="lesson-highlight lesson-highlight-more" data-testid="lesson-highlight-more">
-              … and {hidden.length} more release{hidden.length === 1 ? '' : 's'} (steps {hidden[0].step}–{hidden[hidden.length - 1].step}): the rectification timeline shows every one.
+              … and {hidden.length} more releases and replacements (steps {hidden[0].step}–{hidden[hidden.length - 1].step}): the rectification timeline shows every release.
             </li>
           )}
         </ul>
