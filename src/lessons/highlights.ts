@@ -1,6 +1,6 @@
 import type { EngineEvent, EventOf } from '../engine/events';
 import type { PruneConfig } from '../engine/experiment';
-import { pointPlan } from '../engine/pruning/select';
+import { plannedPointSteps } from '../ui/damage/damageRows';
 import { SCHEDULE_LABELS } from '../store/compare';
 import { percent as pct } from '../ui/common/format';
 
@@ -57,10 +57,10 @@ export function runHighlights(events: readonly EngineEvent[], prune: Pick<PruneC
   const replacements = new Map<number, Extract<Highlight, { kind: 'replacement' }>>();
   const rest: Highlight[] = [];
   const epochs: EventOf<'epoch'>[] = [];
-  let planned: Set<number> | null = null;
+  let planned: ReadonlySet<number> | null = null;
   for (const e of events) {
     if (e.type === 'model') {
-      planned = new Set(pointPlan(e.totalSteps, prune.startAt, prune.points, prune.every, prune.target).steps);
+      planned = plannedPointSteps(e.totalSteps, prune);
     } else if (e.type === 'prune' && planned !== null && !planned.has(e.step)) {
       const r = replacements.get(e.step) ?? { kind: 'replacement', step: e.step, channels: 0, families: [] };
       r.channels += e.channels.length;

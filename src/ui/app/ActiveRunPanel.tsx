@@ -84,7 +84,7 @@ export function ActiveRunPanel() {
           <RunSummary />
           <div className="charts-with-aside">
             <TrainingCharts derived={run.derived} />
-            <DamagePanel derived={run.derived} />
+            <DamagePanel derived={run.derived} prune={run.config.prune} />
           </div>
           <DecayArea run={run} />
         </>
