@@ -37,7 +37,7 @@ async function timedSteps(model: Model, hooks: PruningHooks, steps: number, warm
     await probe.data();
     probe.dispose();
     const t1 = performance.now();
-    await hooks.afterUpdate(s, g2);
+    await hooks.afterUpdate(s, g2, 0.01);
     const t2 = performance.now();
     tf.dispose([value, ...Object.values(grads), ...Object.values(g2)]);
     if (s >= warmup) {

@@ -22,6 +22,7 @@ export const BENCHES: Record<string, BenchEntry> = {
   'dpm-overhead': { about: 'cost per step of DPM bookkeeping (decay, criteria, telemetry)', load: () => import('./dpm-overhead') },
   dispatches: { about: 'GPU dispatches per training step by kernel, plain and with DPM (webgpu); conv-gradient serial work', load: () => import('./dispatches') },
   'dpm-compare': { about: 'abrupt vs DPM smooth vs self-rectifying pruning: accuracy, FLOPs kept', load: () => import('./dpm-compare'), slowQuick: true },
+  'sr-criteria': { about: 'Self-Rectifying: channels passing the default thresholds at several lr and N (old C_rate for comparison)', load: () => import('./sr-criteria'), slowQuick: true },
   'ui-responsiveness': { about: 'longest main-thread task while the app trains (Playwright, Chromium)', load: () => import('./ui-responsiveness'), browser: true },
 };
 

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { expect, type Locator, type Page } from '@playwright/test';
 import { EMPTY_RGB } from '../src/ui/decay/colormap';
 import { makeCifarFixtureArchive, type FixtureOptions } from '../src/engine/data/fixture';
-import { CHROMIUM_ARGS } from '../playwright.config';
+import { BASE_URL, CHROMIUM_ARGS } from '../playwright.config';
 
 /**
  * Shared by the specs. SwiftShader emulates the GPU on the CPU, so every run here is the tiny
  * model on a hundred-odd images, and waits are keyed on what the page shows, never on time.
  */
 
-export const BASE_URL = 'http://127.0.0.1:4173';
+export { BASE_URL };
 
 /** What playwright.config.ts launches, for specs that start a browser themselves. */
 export const LAUNCH = {

@@ -25,7 +25,10 @@ function runFile(): Buffer {
     accAfter: 0.35,
   };
   const events = [...log.slice(0, at), damage, ...log.slice(at)];
-  return Buffer.from(serializeRunFile(runFileFromRun({ name: 'replay fixture', createdAt: Date.now(), config: defaultExperiment() }, events)));
+  // The config the log was made with: one SP+SR point at round(0.25 * 40) = 10, N = 10.
+  const base = defaultExperiment();
+  const config = { ...base, prune: { ...base.prune, schedule: 'sr' as const, startAt: 0.25, points: 1, decaySteps: 10 } };
+  return Buffer.from(serializeRunFile(runFileFromRun({ name: 'replay fixture', createdAt: Date.now(), config }, events)));
 }
 
 /** The Total row of the layer summary: [channels, kept, decaying, pruned, rectified]. */
@@ -47,7 +50,13 @@ test('the replay scrubber moves every view of an imported run to one step, and p
   const damage = page.getByTestId('damage-panel');
   const summary = page.getByTestId('decay-area').locator('.decay-summary');
   const runSummary = page.getByTestId('run-summary');
+  const lossMarkers = page.getByTestId('chart-loss').locator('g.chart-marker');
+  const lossBands = page.getByTestId('chart-loss').locator('g.chart-marker-band');
   await expect(label).toHaveText('step 40 of 40');
+  await expect(lossMarkers).toHaveCount(1);
+  await expect(lossMarkers).toHaveAttribute('aria-label', 'pruning point 1 at step 10 (SP+SR, 2 channels decaying until step 20)');
+  await expect(page.getByTestId('chart-accuracy').locator('g.chart-marker')).toHaveCount(1);
+  await expect(lossBands).toHaveAttribute('data-to', '20');
   await expect(damage.getByTestId('damage-row')).toHaveCount(1);
   await expect(runSummary.getByTestId('final-accuracy')).toBeVisible();
 
@@ -57,6 +66,7 @@ test('the replay scrubber moves every view of an imported run to one step, and p
     await expect(damage.getByTestId('damage-row')).toHaveCount(0);
     await expect(damage).toContainText('No pruning point yet');
     await expect(runSummary.getByTestId('final-accuracy')).toHaveCount(0);
+    await expect(lossMarkers).toHaveCount(0);
     const [channels, , decaying, pruned] = await totals(summary);
     expect(channels).toBe(7);
     expect(decaying + pruned).toBe(0);
@@ -67,6 +77,9 @@ test('the replay scrubber moves every view of an imported run to one step, and p
     await expect(label).toHaveText('step 15 of 40');
     await expect(damage.getByTestId('damage-row')).toHaveCount(1);
     await expect(runSummary).toContainText(/Rectifications\s*1/);
+    // The point's marker is back, its decay window drawn as far as the viewed step.
+    await expect(lossMarkers).toHaveCount(1);
+    await expect(lossBands).toHaveAttribute('data-to', '15');
     await expect.poll(async () => (await totals(summary))[2] + (await totals(summary))[3]).toBeGreaterThan(0);
   });
 

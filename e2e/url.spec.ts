@@ -19,7 +19,7 @@ const DEFAULTS: FormValues = {
   'prune.schedule': 'sr',
   'prune.target': '0.5',
   'prune.decaySteps': '30',
-  'prune.tRate': '0.5',
+  'prune.tRate': '1',
   backend: 'webgpu',
 };
 

@@ -33,6 +33,20 @@ export function parseSchedules(list: string | undefined): ScheduleName[] {
   return names as ScheduleName[];
 }
 
+/**
+ * Where one schedule's file (export, --record) goes when compare is given one path: the
+ * schedule's name before the extension (`slim.onnx` -> `slim-sr.onnx`), so no run overwrites
+ * another's file, or in place of `{schedule}` when the path has one (`x.{schedule}.json`).
+ */
+export function schedulePath(path: string, schedule: ScheduleName): string {
+  if (path.includes('{schedule}')) return path.replaceAll('{schedule}', schedule);
+  const m = /^(.*?)(\.[A-Za-z0-9]+)?$/.exec(path)!;
+  const dir = path.lastIndexOf('/');
+  // A dot in a folder name is not an extension.
+  if (m[2] && path.lastIndexOf('.') > dir) return `${m[1]}-${schedule}${m[2]}`;
+  return `${path}-${schedule}`;
+}
+
 export function damageFigures(e: EventOf<'damage'>): DamageFigures {
   const { type: _type, ...rest } = e;
   return rest;

@@ -13,6 +13,10 @@ import { MODELS } from '../engine/models';
 import { disposeModel, forward, initParams } from '../engine/models/graph';
 import { writeWeights } from '../engine/train/checkpoint';
 import { referenceResnet, torchResnetState, type TorchState } from '../engine/import/torch-reference';
+import * as tf from '@tensorflow/tfjs';
+import { syntheticDataset } from '../engine/data/synthetic';
+import { exportTorch } from '../engine/export/torch-export';
+import { schedulePath } from './compare';
 
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 240_000 });
@@ -127,4 +131,38 @@ describe('cli --init and eval', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   }, 240_000);
+
+  it('compare --init starts every schedule from the checkpoint, and --export-* write one file per schedule', async () => {
+    // The tiny net exported by the app, its classifier bias set so that it always answers class
+    // 3: with a vanishing learning rate every schedule's test accuracy is class 3's share.
+    const model = initParams(MODELS.tiny(), 2);
+    const bias = new Float32Array(10);
+    bias[3] = 100;
+    model.vars.get('fc.b')!.assign(tf.tensor1d(bias));
+    const init = join(dir, 'tiny-start.safetensors');
+    writeFileSync(init, (await exportTorch(model)).safetensors);
+    disposeModel(model);
+    const out = join(dir, 'cmp.safetensors');
+    const r = cli(
+      'compare', '--init', init, '--schedules', 'abrupt,sp', '--dataset', 'synthetic', '--synthetic-size', '100', '--train-limit', '16', '--test-limit', '20',
+      '--epochs', '1', '--batch-size', '8', '--lr', '1e-9', '--momentum', '0', '--weight-decay', '0', '--start-at', '0', '--points', '1', '--decay-steps', '1',
+      '--target', '0.6', '--backend', 'cpu', '--json', '--export-safetensors', out,
+    );
+    expect(r.stderr).not.toMatch(/Error|at .*\.ts:/);
+    expect(r.status).toBe(0);
+    const rows = lines(r.stdout);
+    expect(rows[0]).toMatchObject({ type: 'import', model: 'tiny', normalizationSource: 'from the export manifest' });
+    const test = syntheticDataset({ seed: 1, trainSize: 100, testSize: 100 }).test.labels.subarray(0, 20);
+    const share = test.filter((l) => l === 3).length / 20;
+    expect(share).toBe(0.1);
+    expect(rows.slice(1).map((row) => [row.schedule, row.testAcc])).toEqual([['abrupt', share], ['sp', share]]);
+    for (const schedule of ['abrupt', 'sp']) {
+      const slim = importCheckpoint(`cmp-${schedule}.safetensors`, new Uint8Array(readFileSync(join(dir, `cmp-${schedule}.safetensors`))));
+      expect(slim.def.families.reduce((a, f) => a + f.channels, 0)).toBeLessThan(64);
+      expect(slim.weights['fc.b'].data[3]).toBeCloseTo(100, 3);
+      expect(JSON.parse(readFileSync(join(dir, `cmp-${schedule}.json`), 'utf8'))).toMatchObject({ model: 'tiny' });
+    }
+    expect(schedulePath('runs.v2/slim.onnx', 'sr')).toBe('runs.v2/slim-sr.onnx');
+    expect(schedulePath('runs.v2/slim', 'sp')).toBe('runs.v2/slim-sp');
+  }, 300_000);
 });

@@ -11,10 +11,10 @@ import { disposeModel } from '../engine/models/graph';
 import { runExperiment } from '../engine/train/run';
 import { configFromFlags, parseFlags, UsageError, type Flags } from './args';
 import { evalCommand, loadInit, writeOnnxExport, writeTorchExport } from './init-weights';
-import { compareTable, damageFigures, parseSchedules, type CompareRow, type DamageFigures } from './compare';
+import { compareTable, damageFigures, parseSchedules, schedulePath, type CompareRow, type DamageFigures } from './compare';
 import { BackendSetupError, setupNodeBackend } from './node-backend';
 import { errorMessage } from '../engine/error-message';
-import { recordPath, writeRunRecord } from './record';
+import { writeRunRecord } from './record';
 
 const USAGE = `DPM Playground command line: the app's engine, headless.
 
@@ -22,8 +22,9 @@ const USAGE = `DPM Playground command line: the app's engine, headless.
   npm run cli -- train --model tiny --dataset synthetic --epochs 1 --backend cpu [--json]
   npm run cli -- prune --model tiny --pruner depgraph --schedule sr --target 0.5 [--json]
   npm run cli -- eval  --init resnet56.th [--model resnet56] --dataset cifar10 --data PATH [--json]
-  npm run cli -- compare --schedules abrupt,sp,sr --model tiny --dataset fashion-mnist [--json]
-           (the same config and seed under each schedule; a JSON line per schedule, then a table)
+  npm run cli -- compare --schedules abrupt,sp,sr --model tiny --dataset fashion-mnist [--init PATH] [--json]
+           (the same config, seed and starting weights under each schedule; a JSON line per schedule,
+            then a table; --export-onnx/--export-safetensors PATH write PATH-<schedule>.onnx/.safetensors)
 
 Data:    --dataset synthetic|cifar10|fashion-mnist  --data PATH
            cifar10: cifar-10-binary.tar.gz, a folder of .bin files, or one .bin
@@ -40,8 +41,8 @@ Weights: --init PATH (PyTorch .pt/.pth/.th or .safetensors: ResNet-20/56 option 
 Backend: --backend cpu|webgpu (webgpu: Dawn for Node over a Vulkan driver)
 Output:  --json (one JSON object per line) --verbose (stack traces)
          --record PATH (train, prune: the run's config and event log as an app run file, opened
-           from the app's runs list; compare: one file per schedule, PATH's {schedule} or the
-           schedule before .json: --record runs/x.json writes runs/x.abrupt.json, runs/x.sp.json …)`;
+           from the app's runs list; compare: one file per schedule, named as the exports are:
+           runs/x.json -> runs/x-abrupt.json …, or runs/x.{schedule}.json -> runs/x.abrupt.json …)`;
 
 async function main(argv: string[]): Promise<number> {
   let flags: Flags;
@@ -69,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
       case 'eval':
         return await evalCommand(configFromFlags(flags, 'train'), flags, out);
       case 'compare':
-        return await compare(flags);
+        return await compare(flags, out);
       default:
         throw new UsageError(`unknown command "${command}": use info, train, prune, eval or compare`);
     }
@@ -97,7 +98,6 @@ function info(flags: Flags, out: Out): number {
 }
 
 async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<number> {
-  if (flags['export-safetensors'] && !flags.init && config.train.model === 'tiny') throw new UsageError('--export-safetensors: the tiny model has no PyTorch counterpart (ResNet-20/56 and VGG16-BN do)');
   const backend = await setupNodeBackend(config.backend);
   const init = flags.init ? await loadInit(flags, out) : undefined;
   const dataset = await loadDataset(config, flags);
@@ -143,12 +143,17 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
   return 0;
 }
 
-/** Runs the same config and seed under each listed schedule, one after another. */
-async function compare(flags: Flags): Promise<number> {
+/**
+ * Runs the same config and seed under each listed schedule, one after another, each from the
+ * same starting weights (--init, or the seeded initialisation); --export-* paths get the
+ * schedule's name before their extension.
+ */
+async function compare(flags: Flags, out: Out): Promise<number> {
   const schedules = parseSchedules(flags.schedules);
   const base = configFromFlags(flags, 'prune');
   if (base.prune.pruner === 'none') throw new UsageError('compare: --pruner none prunes nothing; pick depgraph, otov2 or gate');
   const backend = await setupNodeBackend(base.backend);
+  const init = flags.init ? await loadInit(flags, out) : undefined;
   const dataset = await loadDataset(base, flags);
   const rows: CompareRow[] = [];
   for (const schedule of schedules) {
@@ -159,6 +164,8 @@ async function compare(flags: Flags): Promise<number> {
     const summary = await runExperiment(config, {
       dataset,
       backend,
+      modelDef: init?.def,
+      initWeights: init?.weights,
       emit: (e) => {
         if (e.type === 'damage') damage.push(damageFigures(e));
         if (flags.record) log.push(e);
@@ -168,8 +175,17 @@ async function compare(flags: Flags): Promise<number> {
         }
       },
     });
-    if (summary.slimModel) disposeModel(summary.slimModel);
-    if (flags.record) await writeRunRecord(recordPath(flags.record, schedule), config, log);
+    if (summary.slimModel) {
+      // Exports go to stderr's side of the output: stdout stays one compare line per schedule.
+      const note: Out = (o, text) => process.stderr.write(`${flags.json ? JSON.stringify(o) : text}\n`);
+      try {
+        if (flags['export-safetensors']) await writeTorchExport(schedulePath(flags['export-safetensors'], schedule), summary.slimModel, init?.arch, note);
+        if (flags['export-onnx']) await writeOnnxExport(schedulePath(flags['export-onnx'], schedule), summary.slimModel, note);
+      } finally {
+        disposeModel(summary.slimModel);
+      }
+    }
+    if (flags.record) await writeRunRecord(schedulePath(flags.record, schedule), config, log);
     const row: CompareRow = {
       type: 'compare',
       schedule,

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { EngineEvent } from '../engine/events';
-import type { ExperimentConfig, ScheduleName } from '../engine/experiment';
+import type { ExperimentConfig } from '../engine/experiment';
 import { runFileFromRun, serializeRunFile, summaryFromEvents } from '../persist/run-file';
 import { runName } from '../store/compare';
 
@@ -13,10 +13,4 @@ export async function writeRunRecord(path: string, config: ExperimentConfig, eve
   const file = runFileFromRun({ name: `${runName(config)} · CLI`, createdAt: Date.now(), config, summary: summaryFromEvents(events) }, events);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, serializeRunFile(file));
-}
-
-/** compare's file for one schedule: `{schedule}` in the path, or the schedule before `.json`. */
-export function recordPath(path: string, schedule: ScheduleName): string {
-  if (path.includes('{schedule}')) return path.replaceAll('{schedule}', schedule);
-  return /\.json$/i.test(path) ? path.replace(/\.json$/i, `.${schedule}.json`) : `${path}.${schedule}.json`;
 }

@@ -71,7 +71,11 @@ export type EngineEvent =
       scores: number[];
       schedule: 'abrupt' | 'sp' | 'sr';
     }
-  /** Self-Rectifying released a decaying channel: the network resisted losing it. */
+  /**
+   * Self-Rectifying released a decaying channel: the network resisted losing it. cRate and
+   * cLen as defined in decay-state.ts's srCriteria (logs recorded before 2026-11-29 carry the
+   * earlier, scale-dependent C_rate = regrowth / L_s and C_len without the 1 / d factor).
+   */
   | {
       type: 'rectify';
       step: number;

@@ -76,8 +76,13 @@ export const pruneConfigSchema = z.object({
   every: z.number().int().min(1).max(100_000).default(40),
   /** DPM Smooth Pruning: steps over which a selected group decays to zero (paper: N). */
   decaySteps: z.number().int().min(1).max(100_000).default(30),
-  /** DPM Self-Rectifying thresholds (paper: T_rate, T_len). */
-  tRate: z.number().min(0).max(1000).default(0.5),
+  /**
+   * DPM Self-Rectifying thresholds (paper: T_rate, T_len), on scale-free criteria
+   * (docs/method.md): C_rate is the norm the update added in plain gradient steps (above 1
+   * takes momentum that keeps pushing outwards), C_len the gradient against the alive
+   * channels' at the group's pre-decay size.
+   */
+  tRate: z.number().min(0).max(1000).default(1),
   tLen: z.number().min(0).max(1000).default(1.5),
   /** Importance norm of a group's coupled weights (DepGraph) and ranking scope. */
   norm: z.enum(['l1', 'l2']).default('l2'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromFlags, flagsFromConfig, parseFlags, UsageError } from '../cli/args';
-import { recordPath } from '../cli/record';
+import { schedulePath } from '../cli/compare';
 import { defaultExperiment } from '../engine/experiment';
 import { createSessionStore } from '../store/sessionStore';
 import { loadConfigFromUrl, pageQuery, reflectConfigInUrl } from '../ui/app/urlSync';
@@ -39,9 +39,8 @@ describe('lesson presets', () => {
 
   it('name their recordings per schedule, as cli compare --record writes them', () => {
     expect(recordingPath('abrupt-vs-smooth', 'sp')).toBe('lessons/abrupt-vs-smooth.sp.json');
-    expect(recordPath(`public/${recordingPath('abrupt-vs-smooth', '{schedule}')}`, 'abrupt')).toBe('public/lessons/abrupt-vs-smooth.abrupt.json');
-    expect(recordPath('runs/x.json', 'sr')).toBe('runs/x.sr.json');
-    expect(recordPath('runs/x', 'sr')).toBe('runs/x.sr.json');
+    expect(schedulePath(`public/${recordingPath('abrupt-vs-smooth', '{schedule}')}`, 'abrupt')).toBe('public/lessons/abrupt-vs-smooth.abrupt.json');
+    expect(schedulePath('runs/x.json', 'sr')).toBe('runs/x-sr.json');
   });
 });
 

@@ -54,14 +54,6 @@ function preset(overrides: { data?: object; train?: object; prune?: object }): E
   });
 }
 
-/**
- * Self-Rectifying thresholds that release channels on this preset with today's criteria: the
- * defaults (0.5 / 1.5) release nothing here (docs/dpm-compare.md). Once the criteria are made
- * scale-free, drop this override and re-record (`npm run lessons:record`); the recording test
- * fails if the SR run then shows no rectification.
- */
-export const SR_LESSON_THRESHOLDS = { tRate: 0.005, tLen: 0.15 } as const;
-
 export const LESSONS: readonly Lesson[] = [
   {
     id: 'abrupt-vs-smooth',
@@ -91,7 +83,7 @@ export const LESSONS: readonly Lesson[] = [
     ],
     see: 'The SP+SR run releases channels the pruner had chosen, while the SP run decays every one of them to zero. Each release makes the pruner choose a replacement, which may be released in turn: with this lesson’s low thresholds the head layer’s channels are given back again and again, often as their decay starts. Both runs end at about the same kept FLOPs; the kept parameters differ, because the replacements come from other layers.',
     why: 'SR watches every decaying channel. When an update raised its norm against the decay (C_rate above T_rate) with a gradient large for its layer (C_len above T_len), the loss wants that channel: SR stops its decay and lets it train on, and the pruner meets the target with a channel the network resists less. The thresholds decide how readily it does so; the defaults release nothing on this small run, so the lesson sets lower ones (docs/lessons.md). At this toy scale SR does not make the network more accurate than SP (docs/dpm-compare.md).',
-    config: preset({ prune: { schedule: 'sp', ...SR_LESSON_THRESHOLDS } }),
+    config: preset({ prune: { schedule: 'sp' } }),
     schedules: ['sp', 'sr'],
     view: 'sr',
     focus: ['rectifications', 'decay', 'compare'],

@@ -1,4 +1,5 @@
 import { z } from '../engine/zod';
+import { fileSlug } from '../engine/file-slug';
 import type { EngineEvent } from '../engine/events';
 import { experimentSchema, type ExperimentConfig } from '../engine/experiment';
 import { engineEventSchema } from './event-schema';
@@ -63,12 +64,7 @@ export function runFileBlob(file: RunFile): Blob {
 }
 
 export function runFileName(name: string): string {
-  const slug = name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60);
-  return `dpm-run-${slug || 'untitled'}.json`;
+  return `dpm-run-${fileSlug(name) || 'untitled'}.json`;
 }
 
 export type RunFileResult = { ok: true; file: RunFile } | { ok: false; error: string };

@@ -31,7 +31,7 @@ describe('starting weights in the experiment and its URL', () => {
   it('a hash-only link names the missing file until that very file is loaded', () => {
     const c = decode(`v=1&m=resnet56a&ih=${HASH}&in=resnet56-4bfd9763.th`).config;
     expect(startsFromWeights(c)).toBe(true);
-    expect(missingWeights(c, { state: 'none' })).toEqual({ name: 'resnet56-4bfd9763.th', sha256: HASH });
+    expect(missingWeights(c, { state: 'none' })).toEqual({ name: 'resnet56-4bfd9763.th', sha256: HASH, fromRun: false });
     expect(missingWeights(c, { state: 'ready', result: result({ sha256: 'f'.repeat(64) }) })).not.toBeNull();
     expect(missingWeights(c, { state: 'ready', result: result() })).toBeNull();
     // A refused later file leaves the right one loaded.
@@ -66,5 +66,12 @@ describe('starting weights in the experiment and its URL', () => {
     expect(config.train.inputNorm).toBe('imagenet');
     expect(ignored).toHaveLength(1);
     expect(ignored[0].key).toBe('ih');
+  });
+
+  it('a link to an earlier run\'s weights says which export to supply', () => {
+    const c = configWithWeights(defaultExperiment(), result({ name: 'tiny-depgraph-abrupt-50-flops-seed-1-slim.safetensors', model: 'tiny' }));
+    const back = decode(encode(c)).config;
+    expect(missingWeights(back, { state: 'none' })).toEqual({ name: 'tiny-depgraph-abrupt-50-flops-seed-1-slim.safetensors', sha256: c.train.initSha256, fromRun: true });
+    expect(missingWeights(decode(`v=1&ih=${HASH}&in=r20.th`).config, { state: 'none' })?.fromRun).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { MODEL_NAMES, type ExperimentConfig, type ModelName } from '../engine/experiment';
+import { isRunSafetensorsExport } from '../engine/export/export-names';
 import type { WeightsResult } from '../worker/protocol';
 
 /**
@@ -46,9 +47,10 @@ export function requiredSha256(config: ExperimentConfig, weights: WeightsState):
  * What the user must supply before the experiment can run, or null. A link with a URL needs
  * nothing (the page fetches it); one with only a hash needs that very file.
  */
-export function missingWeights(config: ExperimentConfig, weights: WeightsState): { name: string; sha256: string } | null {
+export function missingWeights(config: ExperimentConfig, weights: WeightsState): { name: string; sha256: string; fromRun: boolean } | null {
   const t = config.train;
   if (!t.initSha256 || t.initUrl) return null;
   if (weightsResult(weights)?.report.sha256 === t.initSha256) return null;
-  return { name: t.initName || '(file name not recorded)', sha256: t.initSha256 };
+  // An earlier run's weights travel as its safetensors export: the link can say how to get that file.
+  return { name: t.initName || '(file name not recorded)', sha256: t.initSha256, fromRun: isRunSafetensorsExport(t.initName) };
 }

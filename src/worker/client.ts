@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import type { EngineEvent } from '../engine/events';
 import type { ExperimentConfig } from '../engine/experiment';
-import type { DataFile, DatasetSummary, EngineApi, StartRequest, WeightsResult } from './protocol';
+import type { DataFile, DatasetSummary, EngineApi, ExportedFile, ExportRequest, StartRequest, WeightsResult } from './protocol';
 
 /**
  * The page's handle on the engine worker. Calls go through comlink; events come back through
@@ -15,12 +15,14 @@ export interface EngineClient {
   loadFiles(files: readonly File[]): Promise<DatasetSummary>;
   /** A dropped checkpoint or a URL (resolved against the page) to import and evaluate. */
   importWeights(source: { file: File } | { url: string }, config: ExperimentConfig, expectSha256?: string): Promise<WeightsResult>;
+  /** An earlier run's final network as the starting weights. */
+  importRunWeights(runId: string, config: ExperimentConfig, expectSha256?: string): Promise<WeightsResult>;
   clearWeights(): Promise<void>;
   start(req: StartRequest): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
-  exportSlimmedModel(): Promise<{ modelJson: string; weights: ArrayBuffer } | null>;
+  exportModel(req: ExportRequest): Promise<ExportedFile[]>;
   readonly crashed: boolean;
   dispose(): void;
 }
@@ -104,6 +106,7 @@ export function createEngineClient(handlers: EngineClientHandlers): EngineClient
       }
       return call(() => remote.importWeights({ url: source.url, pageUrl: document.baseURI, config, expectSha256 }));
     },
+    importRunWeights: (runId, config, expectSha256) => call(() => remote.importRunWeights({ runId, pageUrl: document.baseURI, config, expectSha256 })),
     clearWeights: () => call(() => remote.clearWeights()),
     async start(req) {
       await call(() => remote.listen(listenerFor(req.runId)));
@@ -117,7 +120,7 @@ export function createEngineClient(handlers: EngineClientHandlers): EngineClient
     pause: () => call(() => remote.pause()),
     resume: () => call(() => remote.resume()),
     stop: () => call(() => remote.stop()),
-    exportSlimmedModel: () => call(() => remote.exportSlimmedModel()),
+    exportModel: (req) => call(() => remote.exportModel(req)),
     get crashed() {
       return crashed !== null;
     },

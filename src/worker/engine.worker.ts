@@ -8,7 +8,7 @@ import { DataError, type Dataset } from '../engine/data/types';
 import type { EngineEvent } from '../engine/events';
 import type { ExperimentConfig } from '../engine/experiment';
 import { exportLayersModel } from '../engine/export/layers-model';
-import type { Model } from '../engine/models/graph';
+import { exportBaseName, exportFinal, layersModelFiles, type ExportedFile, type FinalModel } from '../engine/export/final-model';
 import { disposeModel } from '../engine/models/graph';
 import { RunControl } from '../engine/train/control';
 import { runExperiment } from '../engine/train/run';
@@ -17,7 +17,8 @@ import { createEventWriter, holdRunLock, openRunStore, type CheckpointRecord, ty
 import type { Checkpoint } from '../engine/train/checkpoint';
 import type { PruningState } from '../engine/pruning/types';
 import { EventBatcher } from './event-batcher';
-import type { DataFile, DatasetSummary, EngineApi, StartRequest, WeightsRequest, WeightsResult } from './protocol';
+import type { DataFile, DatasetSummary, EngineApi, ExportRequest, RunWeightsRequest, StartRequest, WeightsRequest, WeightsResult } from './protocol';
+import { finalCheckpoint, finalOfRun, type StoredFinal } from './run-exports';
 import { evaluateImported, fetchCheckpoint, importWeightBytes, nameFromUrl, type ImportedWeights } from '../engine/import/start-weights';
 import { limitSplit } from '../engine/train/run';
 import { errorMessage } from '../engine/error-message';
@@ -28,7 +29,8 @@ const batcher = new EventBatcher((events) => listener?.(events));
 let uploaded: Dataset | null = null;
 let synthetic: { key: string; data: Dataset } | null = null;
 let control: RunControl | null = null;
-let slimmed: Model | null = null;
+/** The last run this worker finished, kept for its exports (also stored, for after a reload). */
+let finished: { runId: string; name: string; final: FinalModel } | null = null;
 let storePromise: Promise<RunStore | null> | null = null;
 /** The imported starting weights, with the bytes they came from (re-imported if the normalisation changes). */
 let weights: (ImportedWeights & { bytes: Uint8Array; inputNorm: string }) | null = null;
@@ -93,19 +95,30 @@ async function datasetFor(config: ExperimentConfig, emit: (e: EngineEvent) => vo
 }
 
 const api: EngineApi = {
-  async importWeights(req: WeightsRequest): Promise<WeightsResult> {
+  importWeights: importAndEvaluate,
+
+  async importRunWeights(req: RunWeightsRequest): Promise<WeightsResult> {
     if (control) throw new Error('a run is in progress: stop it before loading other weights');
-    const next = await importWeights(req);
-    weights = next;
-    let evaluation: WeightsResult['evaluation'];
-    try {
-      await selectBackend(req.config.backend);
-      const dataset = await datasetFor(req.config, (e) => batcher.push(e), req.pageUrl);
-      evaluation = await evaluateImported(next.imported, limitSplit(dataset.test, req.config.data.testLimit));
-    } catch (e) {
-      evaluation = { error: describe(e) };
+    const { name, final, why } = await finalFor(req.runId);
+    if (!final) throw new Error(why);
+    // Exactly the bytes "Export safetensors" gives for the slimmed network: the hash a shared
+    // link records then names a file that can be exported on the machine that has the run.
+    const [file] = await exportFinal(final, 'slim', 'safetensors', exportBaseName(name, 'slim'));
+    return importAndEvaluate({ file: { name: file.name, bytes: ownBuffer(file.bytes) }, pageUrl: req.pageUrl, config: req.config, expectSha256: req.expectSha256 });
+  },
+
+  async exportModel(req: ExportRequest): Promise<ExportedFile[]> {
+    if (control) throw new Error('a run is in progress: export once it has finished or been stopped');
+    const { name, final, why } = await finalFor(req.runId);
+    let files: ExportedFile[];
+    if (final) files = await exportFinal(final, req.variant, req.format, exportBaseName(name, req.variant));
+    else {
+      // A run finished before final weights were kept: its slimmed tfjs model may be all there is.
+      const stored = req.format === 'tfjs' && req.variant === 'slim' ? await (await store())?.loadModel(req.runId) : null;
+      if (!stored) throw new Error(why);
+      files = layersModelFiles(stored, exportBaseName(name, 'slim'));
     }
-    return { report: next.report, evaluation };
+    return Comlink.transfer(files, [...new Set(files.map((f) => f.bytes.buffer as ArrayBuffer))]);
   },
 
   clearWeights() {
@@ -143,10 +156,32 @@ const api: EngineApi = {
   listen(fn) {
     listener = fn;
   },
-  async exportSlimmedModel() {
-    return slimmed ? exportLayersModel(slimmed) : null;
-  },
 };
+
+async function importAndEvaluate(req: WeightsRequest): Promise<WeightsResult> {
+  if (control) throw new Error('a run is in progress: stop it before loading other weights');
+  const next = await importWeights(req);
+  weights = next;
+  let evaluation: WeightsResult['evaluation'];
+  try {
+    await selectBackend(req.config.backend);
+    const dataset = await datasetFor(req.config, (e) => batcher.push(e), req.pageUrl);
+    evaluation = await evaluateImported(next.imported, limitSplit(dataset.test, req.config.data.testLimit));
+  } catch (e) {
+    evaluation = { error: describe(e) };
+  }
+  return { report: next.report, evaluation };
+}
+
+/** The final model of a finished run: the one this worker just ran, or the stored one (or why there is none). */
+async function finalFor(runId: string): Promise<StoredFinal> {
+  const runStore = await store();
+  // The page renames a run when it ends: file names follow the name the runs list shows.
+  if (finished?.runId === runId) return { ...finished, name: (await runStore?.getRun(runId))?.name ?? finished.name, why: '' };
+  return finalOfRun(runStore, runId);
+}
+
+const ownBuffer = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
 async function runOnce(req: StartRequest, ctl: RunControl): Promise<void> {
   const { runId, config } = req;
@@ -161,8 +196,7 @@ async function runOnce(req: StartRequest, ctl: RunControl): Promise<void> {
     writer?.push([e]);
     if (e.type === 'epoch' || e.type === 'checkpoint') void writer?.flush();
   };
-  if (slimmed) disposeModel(slimmed);
-  slimmed = null;
+  finished = null;
   try {
     const stored = req.resume && runStore ? await runStore.loadCheckpoint(runId) : null;
     if (req.resume && !stored) throw new Error('this run has no checkpoint to resume from');
@@ -187,6 +221,7 @@ async function runOnce(req: StartRequest, ctl: RunControl): Promise<void> {
       backend: choice.backend,
       control: ctl,
       resumeFrom: stored ? fromRecord(stored) : undefined,
+      keepFinal: true,
       saveCheckpoint: runStore
         ? async (cp) => {
             await writer?.flush();
@@ -195,8 +230,21 @@ async function runOnce(req: StartRequest, ctl: RunControl): Promise<void> {
           }
         : undefined,
     });
-    slimmed = summary.slimModel ?? null;
-    if (runStore && slimmed) await runStore.saveModel(runId, await exportLayersModel(slimmed));
+    if (summary.slimModel) {
+      try {
+        if (runStore) await runStore.saveModel(runId, await exportLayersModel(summary.slimModel));
+      } finally {
+        disposeModel(summary.slimModel);
+      }
+    }
+    if (summary.final) {
+      const final: FinalModel = { ...summary.final, arch: start?.imported.arch };
+      finished = { runId, name: runName(config), final };
+      // Replaces the last resume checkpoint: a finished run is not resumed, it is exported.
+      await runStore?.saveCheckpoint(runId, finalCheckpoint(final, { step: summary.steps, epoch: config.train.epochs, rectifications: summary.rectifications, elapsedSeconds: summary.seconds })).catch((e: unknown) => {
+        emit({ type: 'error', message: `could not store the final weights: ${describe(e)}`, recoverable: true, hint: 'exports work until the page reloads; free some storage to keep them' });
+      });
+    }
     await writer?.close();
     await runStore?.updateRun(runId, {
       status: summary.stopped ? 'stopped' : 'done',

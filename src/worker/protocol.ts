@@ -1,8 +1,9 @@
 import type { EngineEvent } from '../engine/events';
 import type { ExperimentConfig } from '../engine/experiment';
+import type { ExportFormat, ExportVariant, ExportedFile } from '../engine/export/export-names';
 import type { WeightsEvaluation, WeightsReport } from '../engine/import/start-weights';
 
-export type { WeightsEvaluation, WeightsReport };
+export type { ExportFormat, ExportVariant, ExportedFile, WeightsEvaluation, WeightsReport };
 
 /**
  * The typed boundary between the page and the engine worker (wrapped with comlink). The page
@@ -48,6 +49,21 @@ export interface WeightsRequest {
   expectSha256?: string;
 }
 
+/** "Start from weights" with an earlier run: its slimmed network, as its safetensors export. */
+export interface RunWeightsRequest {
+  runId: string;
+  pageUrl?: string;
+  config: ExperimentConfig;
+  expectSha256?: string;
+}
+
+/** A finished run's dense (full width, pruned channels zero) or slimmed network in one format. */
+export interface ExportRequest {
+  runId: string;
+  variant: ExportVariant;
+  format: ExportFormat;
+}
+
 export interface WeightsResult {
   report: WeightsReport;
   /** The imported network's accuracy on the test set, or why it could not be measured. */
@@ -57,6 +73,8 @@ export interface WeightsResult {
 export interface EngineApi {
   /** Parses and imports a checkpoint in the worker and evaluates it; rejects with the refusal (the weights loaded before stay). */
   importWeights(req: WeightsRequest): Promise<WeightsResult>;
+  /** An earlier run's final network as the starting weights: the same report and evaluation as a dropped file. */
+  importRunWeights(req: RunWeightsRequest): Promise<WeightsResult>;
   /** Forgets the imported weights: runs start from the seeded initialisation again. */
   clearWeights(): void;
   /** Parses CIFAR-10 files (tar.gz or .bin) in the worker; they become the cifar10 data set. Rejects with a DataError message. */
@@ -68,6 +86,9 @@ export interface EngineApi {
   stop(): void;
   /** Registers the event listener (a comlink proxy). */
   listen(listener: (events: EngineEvent[]) => void): void;
-  /** The finished run's slimmed model in TensorFlow.js's model format (model.json + weights). */
-  exportSlimmedModel(): Promise<{ modelJson: string; weights: ArrayBuffer } | null>;
+  /**
+   * A finished run's network as files to download (the run this worker just finished, or one in
+   * the run store); rejects with a sentence saying why when there is nothing to export.
+   */
+  exportModel(req: ExportRequest): Promise<ExportedFile[]>;
 }

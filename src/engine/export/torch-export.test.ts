@@ -102,4 +102,28 @@ describe('export to safetensors with PyTorch names', () => {
     for (const k of Object.keys(w)) expect(again.weights[k]).toEqual(w[k]);
     disposeModel(model);
   });
+
+  it('the tiny net, slimmed, exports under module-style names and re-imports to the same model', async () => {
+    const model = initParams(MODELS.tiny(), 5);
+    const keep = new Map(model.def.families.map((f) => [f.id, [...Array(f.channels).keys()].filter((c) => c % 3 !== 1)]));
+    for (const f of model.def.families) zeroChannels(model, f, [...Array(f.channels).keys()].filter((c) => c % 3 === 1));
+    const slim = slimModel(model, keep);
+    const { safetensors, manifest } = await exportTorch(slim);
+    expect(manifest).toMatchObject({ model: 'tiny', arch: { kind: 'tiny' }, families: { stem: 11, block: 11, head: 21 } });
+    const keys = [...readSafetensors('t.safetensors', safetensors).tensors.keys()];
+    expect(keys).toEqual(expect.arrayContaining(['stem.weight', 'stem_bn.running_var', 'block.conv1.weight', 'block.bn2.bias', 'head_bn.weight', 'fc.weight', 'fc.bias']));
+    const imported = importCheckpoint('t.safetensors', safetensors);
+    expect(imported.label).toBe("tiny (the app's demo net)");
+    // The app's own normalisation: no affine op in front of the graph.
+    expect(imported.def.ops.some((o) => o.kind === 'affine')).toBe(false);
+    const again = build(imported);
+    const w0 = await readWeights(slim.vars);
+    for (const [k, t] of Object.entries(await readWeights(again.vars))) expect(t).toEqual(w0[k]);
+    expect(Array.from(logits(again))).toEqual(Array.from(logits(slim)));
+    // Without the manifest, the keys alone are recognised as the dense tiny net.
+    const dense = await exportTorch(model);
+    const bare = new Map([...readSafetensors('d.safetensors', dense.safetensors).tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }]));
+    expect(importCheckpoint('bare.safetensors', writeSafetensors(bare)).def.name).toBe('tiny');
+    [model, slim, again].forEach(disposeModel);
+  });
 });

@@ -27,11 +27,12 @@ export function archOf(def: ModelDef): Architecture {
     // Key names of the most used checkpoints of each kind: akamaster's (A), chenyaofo's (B).
     return m[2] ? { kind: 'resnet', blocks, width: 16, shortcut: 'A', downsample: 'shortcut', classifier: 'linear' } : { kind: 'resnet', blocks, width: 16, shortcut: 'B', downsample: 'downsample', classifier: 'fc' };
   }
+  if (def.name === 'tiny') return { kind: 'tiny' };
   if (def.name === 'vgg16') {
     const hidden = def.params.filter((p) => /^fc\d\.w$/.test(p.name)).map((p) => p.shape[1]);
     return { kind: 'vgg16', scheme: 'features', hidden, classifier: hidden.length ? ['classifier.0', 'classifier.3', 'classifier.6'] : ['classifier'] };
   }
-  throw new Error(`${def.name} has no PyTorch counterpart to export to (ResNet-20/56 and VGG16-BN do)`);
+  throw new Error(`${def.name} has no PyTorch layout to export to (tiny, ResNet-20/56 and VGG16-BN do)`);
 }
 
 /** The input normalisation the model expects, undoing an imported graph's affine op. */

@@ -58,6 +58,7 @@ export function parseNormalization(text: string): Normalization {
 
 /** The preset the checkpoint's layout most likely comes with (its publisher's training script). */
 export function likelyNormalization(arch: Architecture): { preset: NormalizationPreset; because: string } {
+  if (arch.kind === 'tiny') return { preset: 'cifar10', because: 'the tiny net exists only in this app, which trains with these statistics' };
   if (arch.kind === 'resnet' && arch.shortcut === 'A') return { preset: 'imagenet', because: 'option-A CIFAR ResNets are mostly akamaster/pytorch_resnet_cifar10\'s, trained with ImageNet statistics' };
   if (arch.kind === 'vgg16' && arch.classifier[0] === 'classifier.1') return { preset: 'imagenet', because: 'the dropout-first three-layer head is chengyangfu/pytorch-vgg-cifar10\'s, trained with ImageNet statistics' };
   return { preset: 'cifar10-kuangliu', because: 'option-B ResNets and other VGG heads are mostly chenyaofo\'s, kuangliu\'s or Torch-Pruning\'s, trained with std 0.2023/0.1994/0.2010' };

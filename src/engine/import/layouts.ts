@@ -1,6 +1,7 @@
 import { DataError } from '../data/types';
 import type { ModelDef } from '../models/graph';
 import { resnetCifar, resnetCifarA } from '../models/resnet';
+import { tiny } from '../models/tiny';
 import { VGG16_CFG, vgg16 } from '../models/vgg';
 import type { StateDict } from './tensors';
 
@@ -18,7 +19,13 @@ import type { StateDict } from './tensors';
 
 export type Architecture =
   | { kind: 'resnet'; blocks: number; width: number; shortcut: 'A' | 'B'; downsample: string; classifier: string }
-  | { kind: 'vgg16'; scheme: 'features' | 'block'; hidden: number[]; classifier: string[] };
+  | { kind: 'vgg16'; scheme: 'features' | 'block'; hidden: number[]; classifier: string[] }
+  /**
+   * The app's own demo net (no published checkpoints): keys `stem`, `stem_bn`, `block.conv1`,
+   * `block.bn1`, …, `head`, `head_bn`, `fc`. Its stride-2 stem pads as TF's 'same' does, so the
+   * file is for importing back into the app (ONNX carries the exact padding for other tools).
+   */
+  | { kind: 'tiny' };
 
 /** How one of our parameters is read from a PyTorch tensor. */
 export interface ParamSource {
@@ -53,6 +60,7 @@ export function recognise(file: string, state: StateDict): Architecture {
     if (!Number.isInteger(width) || width < 4 || width % 4 || width > 256) throw new DataError(file, `conv1.weight has ${width} output channels; a CIFAR ResNet has a multiple of 4 (16 in the published ones)`);
     return { kind: 'resnet', blocks, width, shortcut: down ? 'B' : 'A', downsample: down ? down[1] : 'shortcut', classifier };
   }
+  if (has('stem.weight') && has('block.conv1.weight') && has('head.weight')) return { kind: 'tiny' };
   const scheme = has('features.0.weight') ? 'features' : has('block0.0.weight') ? 'block' : null;
   if (scheme) {
     const idx = intKeys(state, /^classifier\.(\d+)\.weight$/);
@@ -68,12 +76,14 @@ const BN_KEYS: Record<string, string> = { gamma: 'weight', beta: 'bias', mean: '
 
 /** The dense network a checkpoint of this architecture holds. */
 export function defaultDef(arch: Architecture): ModelDef {
+  if (arch.kind === 'tiny') return tiny();
   if (arch.kind === 'vgg16') return vgg16({ hidden: arch.hidden, pad: 'torch' });
   const depth = 6 * arch.blocks + 2;
   return arch.shortcut === 'A' ? resnetCifarA(`resnet${depth}a`, arch.blocks, arch.width) : resnetCifar(`resnet${depth}`, arch.blocks, arch.width, 'torch');
 }
 
 export function archLabel(arch: Architecture): string {
+  if (arch.kind === 'tiny') return 'tiny (the app\'s demo net)';
   if (arch.kind === 'resnet') return `ResNet-${6 * arch.blocks + 2} (option-${arch.shortcut} shortcuts${arch.width === 16 ? '' : `, width ${arch.width}`})`;
   return `VGG16-BN (${arch.hidden.length ? `three-layer classifier, hidden ${arch.hidden.join('/')}` : 'one linear classifier'})`;
 }
@@ -87,6 +97,7 @@ export function layoutFor(arch: Architecture, def: ModelDef = defaultDef(arch)):
   const ignorable = (k: string) => k.endsWith('.num_batches_tracked');
   const label = archLabel(arch);
   if (arch.kind === 'resnet') return { arch, def, label, sources: splitSources(def, (p) => resnetKey(arch, p)), optional, ignorable };
+  if (arch.kind === 'tiny') return { arch, def, label, sources: splitSources(def, tinyKey), optional, ignorable };
   const convKeys: string[] = [];
   let n = 0;
   let block = 0;
@@ -130,6 +141,14 @@ function resnetKey(arch: Extract<Architecture, { kind: 'resnet' }>, p: string): 
   m = /^fc(?:@i\d+)?\.(w|b)$/.exec(p);
   if (m) return `${arch.classifier}.${m[1] === 'w' ? 'weight' : 'bias'}`;
   throw new Error(`no PyTorch name for ${p}`);
+}
+
+/** `stem.w` -> `stem.weight`, `stem.bn.gamma` -> `stem_bn.weight` (a conv module has no children). */
+function tinyKey(p: string): string {
+  const m = /^(.+?)(?:\.(bn\d*))?\.(w|b|gamma|beta|mean|var)$/.exec(p);
+  if (!m) throw new Error(`no PyTorch name for ${p}`);
+  const module = m[2] ? (m[2] === 'bn' ? `${m[1]}_bn` : `${m[1]}.${m[2]}`) : m[1];
+  return `${module}.${m[3] === 'w' ? 'weight' : m[3] === 'b' ? 'bias' : BN_KEYS[m[3]]}`;
 }
 
 /**

@@ -36,7 +36,9 @@ export function parseManifest(file: string, text: string): ExportManifest {
   const archOk =
     m?.arch?.kind === 'resnet'
       ? Number.isInteger(m.arch.blocks) && m.arch.blocks >= 1 && m.arch.blocks <= 50 && Number.isInteger(m.arch.width) && m.arch.width >= 4 && m.arch.width <= 256 && (m.arch.shortcut === 'A' || m.arch.shortcut === 'B')
-      : m?.arch?.kind === 'vgg16' && Array.isArray(m.arch.hidden) && m.arch.hidden.length <= 2 && Array.isArray(m.arch.classifier);
+      : m?.arch?.kind === 'vgg16'
+        ? Array.isArray(m.arch.hidden) && m.arch.hidden.length <= 2 && Array.isArray(m.arch.classifier)
+        : m?.arch?.kind === 'tiny';
   if (m?.format !== 'dpm-playground-torch-export' || m.version !== 1 || !archOk || typeof m.families !== 'object' || !m.normalization) {
     throw new DataError(file, `its ${MANIFEST_METADATA_KEY} metadata is not a DPM Playground export manifest (version 1)`);
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { param, type Model } from '../models/graph';
-import type { CriteriaLayout, FamilyDecayInput } from './decay-state';
+import { SR_EPS, type CriteriaLayout, type FamilyDecayInput } from './decay-state';
 import { groupL2, scaleFamily, sliceDot, sliceSum, sumOf, trainedMembers } from './groups';
 import { gradOf } from './pruner';
 
@@ -19,8 +19,8 @@ export interface DecayRequest {
   model: Model;
   inputs: readonly FamilyDecayInput[];
   layout: CriteriaLayout;
-  /** Self-Rectifying's criteria and thresholds, when the schedule is sr. */
-  sr: { tRate: number; tLen: number } | null;
+  /** Self-Rectifying's thresholds and the learning rate of the update just applied, when the schedule is sr. */
+  sr: { tRate: number; tLen: number; lr: number } | null;
   /** OTOv2's half-space test: eps and the pre-update weights of decaying families' out-members. */
   halfSpace: { eps: number; snapshot: ReadonlyMap<string, tf.Tensor> } | null;
   grads: Record<string, tf.Tensor>;
@@ -55,8 +55,10 @@ export const decayWithOps: DecayDevice = (req) => {
         const gnorm = groupL2(members, (p) => gradOf(model, req.grads, p), C);
         const aliveCount = Math.max(1, inp.alive.reduce((a, v) => a + v, 0));
         const meanAlive = tf.div(tf.sum(tf.mul(gnorm, tAlive)), aliveCount);
-        cRate = tf.div(tf.sub(norm, tf.tensor1d(inp.prev)), tf.tensor1d(inp.ls));
-        cLen = tf.div(gnorm, tf.maximum(meanAlive, 1e-30));
+        // srCriteria (decay-state.ts), op for op.
+        const prev = tf.tensor1d(inp.prev);
+        cRate = tf.div(tf.sub(norm, prev), tf.maximum(tf.mul(gnorm, sr.lr), SR_EPS));
+        cLen = tf.div(tf.mul(gnorm, tf.tensor1d(inp.linit)), tf.maximum(tf.mul(meanAlive, prev), SR_EPS));
         release = tf.mul(tDec, tf.cast(tf.logicalAnd(tf.greater(cRate, sr.tRate), tf.greater(cLen, sr.tLen)), 'float32'));
       }
       let cross: tf.Tensor1D | null = null;

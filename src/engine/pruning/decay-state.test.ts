@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALIVE, DECAYING, REMOVED, applyCriteria, criteriaLayout, criteriaView, decayInputs, emptyStates, type ChannelStates, type DecayCriteria, type FamilyCriteria } from './decay-state';
+import { ALIVE, DECAYING, REMOVED, applyCriteria, criteriaLayout, criteriaView, decayInputs, emptyStates, releaseCloseness, srCriteria, type ChannelStates, type DecayCriteria, type FamilyCriteria } from './decay-state';
 
 /** Two families of 3 and 2 channels; family 0's channel 1 and family 1's channel 0 decaying since step 10 from L_init 2 and 4. */
 function states(): ChannelStates {
@@ -23,7 +23,7 @@ const crit = (C: number, over: Partial<Record<keyof FamilyCriteria, number[]>> =
 const opts = { N: 4, sr: true, tRate: 0.5, tLen: 1.5 };
 
 describe('decayInputs', () => {
-  it('targets (N - n) * L_s from the previous projection (N - n + 1) * L_s, per family mode', () => {
+  it('targets (N - n) * L_s; measures the update against the last norm read back, else (N - n + 1) * L_s', () => {
     const st = states();
     const [a, b] = decayInputs(st, 11, 4, true);
     expect(a.mode).toBe('decay');
@@ -31,8 +31,12 @@ describe('decayInputs', () => {
     expect(Array.from(a.dec)).toEqual([0, 1, 0]);
     expect(a.target[1]).toBeCloseTo(3 * 0.5);
     expect(a.prev[1]).toBeCloseTo(4 * 0.5);
-    expect(a.ls[1]).toBeCloseTo(0.5);
-    expect(a.ls[0]).toBe(1);
+    expect(a.linit[1]).toBe(2);
+    expect(a.linit[0]).toBe(0);
+    expect(a.prev[0]).toBe(0);
+    // Where a shared tensor left the group off its target, the norm read back is what counts.
+    st.lastNorm[0][1] = 1.97;
+    expect(decayInputs(st, 11, 4, true)[0].prev[1]).toBeCloseTo(1.97);
     expect(b.target[0]).toBeCloseTo(3 * 1);
     expect(a.criteria && b.criteria).toBe(true);
     st.status[1][0] = REMOVED;
@@ -120,5 +124,52 @@ describe('applyCriteria', () => {
     const tie: DecayCriteria = { families: [crit(3, { cRate: [0, 0.5, 0], cLen: [0, 1.5, 0] }), crit(2, { cRate: [0.5, 0], cLen: [1.5, 0] })], norms: null };
     expect(applyCriteria(states(), tie, { ...opts, step: 11 }).closest).toMatchObject({ family: 0, channel: 1, closeness: 1 });
     expect(applyCriteria(states(), tie, { ...opts, sr: false, step: 11 }).closest).toBeNull();
+  });
+});
+
+describe('srCriteria', () => {
+  const base = { norm: 1.03, prev: 1, gnorm: 0.4, meanAlive: 0.5, linit: 2, lr: 0.05 };
+
+  it('measures the regrowth in plain gradient steps and the gradient against its peers at full size', () => {
+    // The doc's worked example: 0.03 / (0.05 * 0.4) and 0.4 / ((1 / 2) * 0.5).
+    const c = srCriteria(base);
+    expect(c.cRate).toBeCloseTo(1.5, 6);
+    expect(c.cLen).toBeCloseTo(1.6, 6);
+    expect(releaseCloseness(c.cRate, c.cLen, 1, 1.5)).toBeGreaterThan(1);
+    // A group pushed inwards has a negative rate; one with no gradient has C_len 0.
+    expect(srCriteria({ ...base, norm: 0.98 }).cRate).toBeCloseTo(-1, 6);
+    expect(srCriteria({ ...base, gnorm: 0 }).cLen).toBe(0);
+  });
+
+  it('does not change when lr, N or the group size scale together (the old C_rate / L_s did)', () => {
+    const c = srCriteria(base);
+    // Twice the lr: an update twice as long, and the same gradient.
+    const lr2 = srCriteria({ ...base, lr: 0.1, norm: 1.06 });
+    expect(lr2.cRate).toBeCloseTo(c.cRate, 6);
+    expect(lr2.cLen).toBeCloseTo(c.cLen, 6);
+    // A group 10 times larger with the same relative regrowth (gradients of scale-invariant
+    // parts shrink as 1 / size) and the same stage of its decay.
+    const big = srCriteria({ ...base, norm: 10.3, prev: 10, gnorm: 4, meanAlive: 5, linit: 20 });
+    expect(big.cRate).toBeCloseTo(c.cRate, 6);
+    expect(big.cLen).toBeCloseTo(c.cLen, 6);
+    // Later in its decay (half the norm, half the gradient, the same pushing fraction): same.
+    const later = srCriteria({ ...base, norm: 0.515, prev: 0.5, gnorm: 0.2 });
+    expect(later.cRate).toBeCloseTo(c.cRate, 6);
+    expect(later.cLen).toBeCloseTo(c.cLen, 6);
+    // N: neither criterion reads it. The old rate, (norm - prev) / (L_init / N), doubles with N.
+    const oldRate = (n: number) => (base.norm - base.prev) / (base.linit / n);
+    expect(oldRate(30) / oldRate(15)).toBeCloseTo(2, 6);
+  });
+});
+
+describe('applyCriteria keeps the norms read back', () => {
+  it("stores each still-decaying group's norm after the step, and forgets released and removed ones", () => {
+    const st = states();
+    const view: DecayCriteria = { families: [crit(3, { release: [0, 1, 0] }), crit(2)], norms: Float32Array.from([5, 1.9, 0, 3.7, 6]) };
+    applyCriteria(st, view, { ...opts, step: 11 });
+    // Family 0's channel 1 was released; family 1's channel 0 decays on from 3.7.
+    expect(Array.from(st.lastNorm[0])).toEqual([0, 0, 0]);
+    expect(Array.from(st.lastNorm[1])).toEqual([expect.closeTo(3.7, 6), 0]);
+    expect(decayInputs(st, 12, 4, true)[1].prev[0]).toBeCloseTo(3.7, 6);
   });
 });

@@ -20,6 +20,13 @@ export interface ChannelStates {
   linit: Float32Array[];
   /** Released by Self-Rectifying since the last pruning point: not re-selected until the next. */
   excluded: Uint8Array[];
+  /**
+   * A decaying group's norm after the previous step's projection, as read back (L_init at
+   * selection; 0 = not known, e.g. after a restore): what C_rate measures the update against.
+   * The target (N - n + 1) * L_s is not it: where two families share a tensor, the later
+   * family's scale moves the earlier one's norm off its target by as much as a whole update.
+   */
+  lastNorm: Float32Array[];
 }
 
 export function emptyStates(channels: readonly number[]): ChannelStates {
@@ -28,6 +35,7 @@ export function emptyStates(channels: readonly number[]): ChannelStates {
     selStep: channels.map((c) => new Int32Array(c).fill(-1)),
     linit: channels.map((c) => new Float32Array(c)),
     excluded: channels.map((c) => new Uint8Array(c)),
+    lastNorm: channels.map((c) => new Float32Array(c)),
   };
 }
 
@@ -43,10 +51,10 @@ export interface FamilyDecayInput {
   dec: Float32Array;
   /** L_target = (N - n) * L_s for decaying channels, else 0. */
   target: Float32Array;
-  /** The previous projection (N - n + 1) * L_s, against which C_rate measures the update. */
+  /** ||x_k||, the group's norm before this step's update: `lastNorm`, else (N - n + 1) * L_s; 0 where not decaying. */
   prev: Float32Array;
-  /** L_s = L_init / N (1 where not decaying, so C_rate never divides by zero). */
-  ls: Float32Array;
+  /** L_init where decaying, else 0 (so C_len is 0 there). */
+  linit: Float32Array;
   /** Whether this family's criteria reach the CPU (SR or the half-space test is on). */
   criteria: boolean;
 }
@@ -58,7 +66,7 @@ export function decayInputs(st: ChannelStates, step: number, N: number, wantCrit
     const dec = new Float32Array(C);
     const target = new Float32Array(C);
     const prev = new Float32Array(C);
-    const ls = new Float32Array(C).fill(1);
+    const linit = new Float32Array(C);
     let decaying = false;
     let removed = false;
     status.forEach((s, c) => {
@@ -69,13 +77,13 @@ export function decayInputs(st: ChannelStates, step: number, N: number, wantCrit
         const n = step - st.selStep[f][c];
         const l = st.linit[f][c] / N;
         dec[c] = 1;
-        ls[c] = l > 0 ? l : 1e-12;
+        linit[c] = st.linit[f][c];
         target[c] = Math.max(0, N - n) * l;
-        prev[c] = Math.max(0, N - n + 1) * l;
+        prev[c] = st.lastNorm[f][c] > 0 ? st.lastNorm[f][c] : Math.max(0, N - n + 1) * l;
       }
     });
     const mode = decaying ? 'decay' : removed ? 'mask' : 'keep';
-    return { mode, alive, dec, target, prev, ls, criteria: decaying && wantCriteria };
+    return { mode, alive, dec, target, prev, linit, criteria: decaying && wantCriteria };
   });
 }
 
@@ -134,6 +142,32 @@ export function criteriaView(layout: CriteriaLayout, data: Float32Array | null, 
   if (layout.normsOffset !== null) out.norms = data.subarray(layout.normsOffset, layout.length);
   return out;
 }
+
+/**
+ * Self-Rectifying's two criteria for one decaying group, on plain numbers: the definition both
+ * device paths (decay-ops.ts, kernels/webgpu/dpm-criteria.ts) compute, op for op.
+ *
+ * - C_rate = (||x*|| - ||x_k||) / (lr * ||g||): how far the update pushed the norm up against
+ *   the decay, in units of one plain gradient step of this group. With plain SGD it is at most
+ *   about 1 (the whole step pointing outwards); momentum that keeps pushing outwards takes it
+ *   up to 1 / (1 - momentum). lr, N and the group's size cancel out.
+ * - C_len = ||g|| / (d * mean_j ||g_j||), d = ||x_k|| / L_init, j over the family's alive
+ *   channels: the group's gradient against its peers', at the size it had before the decay
+ *   (a group scaled by d has gradients about d times smaller, so without 1/d every group
+ *   would look unimportant halfway through its decay).
+ *
+ * Worked example: lr 0.05, ||g|| 0.4, ||x_k|| 1.0, ||x*|| 1.03, L_init 2, mean 0.5:
+ * C_rate = 0.03 / 0.02 = 1.5, C_len = 0.4 / (0.5 * 0.5) = 1.6.
+ */
+export function srCriteria(x: { norm: number; prev: number; gnorm: number; meanAlive: number; linit: number; lr: number }): { cRate: number; cLen: number } {
+  return {
+    cRate: (x.norm - x.prev) / Math.max(x.lr * x.gnorm, SR_EPS),
+    cLen: (x.gnorm * x.linit) / Math.max(x.meanAlive * x.prev, SR_EPS),
+  };
+}
+
+/** The floor of both criteria's denominators (a group with no gradient has C_len 0). */
+export const SR_EPS = 1e-30;
 
 export interface Rectified {
   family: number;
@@ -209,5 +243,17 @@ export function applyCriteria(st: ChannelStates, crit: DecayCriteria, o: Transit
     });
     if (gone.length) out.removed.push({ family: f, channels: gone });
   });
+  if (crit.norms) recordNorms(st, crit.norms);
   return out;
+}
+
+/** Keeps each still-decaying group's norm after this step: the next step's ||x_k||. */
+export function recordNorms(st: ChannelStates, norms: Float32Array): void {
+  let off = 0;
+  st.status.forEach((status, f) => {
+    status.forEach((s, c) => {
+      st.lastNorm[f][c] = s === DECAYING ? norms[off + c] : 0;
+    });
+    off += status.length;
+  });
 }

@@ -38,6 +38,8 @@ const stateSchema = z.object({
   selStep: z.record(z.string(), z.array(z.number().int())),
   linit: z.record(z.string(), z.array(z.number())),
   excluded: z.record(z.string(), z.array(z.number().int())),
+  /** Absent in checkpoints from before it existed: SR then falls back to (N - n + 1) * L_s for a step. */
+  lastNorm: z.record(z.string(), z.array(z.number())).optional(),
   pointsDone: z.number().int().min(0),
   rectifications: z.number().int().min(0),
   lastStep: z.number().int(),
@@ -94,14 +96,14 @@ export class PruningEngine implements PruningHooks {
     return out;
   }
 
-  async afterUpdate(step: number, grads: Record<string, tf.Tensor>): Promise<void> {
+  async afterUpdate(step: number, grads: Record<string, tf.Tensor>, lr: number): Promise<void> {
     this.lastStep = step;
     const due = this.plan.steps.filter((s) => s <= step).length;
     const pointNow = due > this.pointsDone;
     const wantTelemetry = step % this.telemetryEvery === 0;
     // Telemetry rides on the decay step's readback (one GPU sync per step at most), except at
     // a pruning point, where abrupt selections change the weights after that readback.
-    const decayed = await this.decayStep(step, grads, wantTelemetry && !pointNow);
+    const decayed = await this.decayStep(step, grads, lr, wantTelemetry && !pointNow);
     let changed = decayed.changed;
     if (pointNow) {
       this.pointsDone = due;
@@ -168,6 +170,7 @@ export class PruningEngine implements PruningHooks {
       selStep: rec((i) => Array.from(this.st.selStep[i])),
       linit: rec((i) => Array.from(this.st.linit[i])),
       excluded: rec((i) => Array.from(this.st.excluded[i])),
+      lastNorm: rec((i) => Array.from(this.st.lastNorm[i])),
       pointsDone: this.pointsDone,
       rectifications: this.rectifications,
       lastStep: this.lastStep,
@@ -186,6 +189,7 @@ export class PruningEngine implements PruningHooks {
       this.st.selStep[i].set(check(s.selStep[f.id], 'selStep'));
       this.st.linit[i].set(check(s.linit[f.id], 'linit'));
       this.st.excluded[i].set(check(s.excluded[f.id], 'excluded'));
+      this.st.lastNorm[i].set(s.lastNorm ? check(s.lastNorm[f.id], 'lastNorm') : new Array<number>(f.channels).fill(0));
     });
     this.pointsDone = s.pointsDone;
     this.rectifications = s.rectifications;
@@ -224,16 +228,18 @@ export class PruningEngine implements PruningHooks {
    * and OTOv2's half-space test, in three parts: the device computes every family's criteria
    * and scales the weights, returning one pending vector; one readback, only when a criterion
    * or telemetry must reach the CPU; plain CPU transitions over a named view of it. With
-   * `withNorms`, the same readback carries every family's group norms after the step.
-   * Returns whether any channel changed state, and those norms.
+   * `withNorms`, the same readback carries every family's group norms after the step (with SR
+   * it always does: they are the next step's ||x_k||). Returns whether any channel changed
+   * state, and those norms when asked for.
    */
-  private async decayStep(step: number, grads: Record<string, tf.Tensor>, withNorms: boolean): Promise<{ changed: boolean; norms: Float32Array | null }> {
+  private async decayStep(step: number, grads: Record<string, tf.Tensor>, lr: number, withNorms: boolean): Promise<{ changed: boolean; norms: Float32Array | null }> {
     const sr = this.config.schedule === 'sr';
     const eps = this.pruner.halfSpaceEps;
     const halfSpace = eps !== undefined && this.snapshot ? { eps, snapshot: this.snapshot } : null;
     const inputs = decayInputs(this.st, step, this.N, sr || halfSpace !== null);
-    const layout = criteriaLayout(inputs, withNorms);
-    const pending = this.device()({ model: this.model, inputs, layout, sr: sr ? { tRate: this.config.tRate, tLen: this.config.tLen } : null, halfSpace, grads });
+    const srDecaying = sr && inputs.some((i) => i.mode === 'decay');
+    const layout = criteriaLayout(inputs, withNorms || srDecaying);
+    const pending = this.device()({ model: this.model, inputs, layout, sr: sr ? { tRate: this.config.tRate, tLen: this.config.tLen, lr } : null, halfSpace, grads });
     this.dropSnapshot();
 
     const data = pending ? ((await pending.data()) as Float32Array) : null;
@@ -255,7 +261,7 @@ export class PruningEngine implements PruningHooks {
       const stage = this.pointsDone > 0 ? this.plan.targets[this.pointsDone - 1] : 1;
       await this.select(step, stage, grads, 'sr');
     }
-    return { changed: t.rectified.length > 0 || t.removed.length > 0, norms: crit.norms };
+    return { changed: t.rectified.length > 0 || t.removed.length > 0, norms: withNorms ? crit.norms : null };
   }
 
   /** The batched WebGPU kernels when they are on, else tfjs ops (CPU, WebGL, stock WebGPU). */
@@ -305,6 +311,7 @@ export class PruningEngine implements PruningHooks {
           this.st.status[f][c] = DECAYING;
           this.st.selStep[f][c] = step;
           this.st.linit[f][c] = l;
+          this.st.lastNorm[f][c] = l;
         }
       }
       if (immediate.length) {

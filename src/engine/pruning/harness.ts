@@ -23,7 +23,7 @@ export async function harnessStep(
   const edited = editGrads ? editGrads(grads) : grads;
   const grads2 = hooks.beforeUpdate(step, edited);
   opt.apply(vars, grads2, lr, () => true);
-  await hooks.afterUpdate(step, grads2);
+  await hooks.afterUpdate(step, grads2, lr);
   const loss = (await value.data())[0];
   value.dispose();
   for (const g of [grads, edited, grads2]) tf.dispose(Object.values(g));

@@ -19,9 +19,10 @@ export interface PruningHooks {
   /**
    * Called once per step after the optimizer has written the new weights: DPM's norm
    * projection, Self-Rectifying's criteria, pruning points, telemetry. `grads` are the ones the
-   * optimizer used.
+   * optimizer used, `lr` the learning rate it applied them with (SR measures the update in
+   * gradient steps).
    */
-  afterUpdate(step: number, grads: Record<string, tf.Tensor>): Promise<void>;
+  afterUpdate(step: number, grads: Record<string, tf.Tensor>, lr: number): Promise<void>;
   /** Variables the optimizer must also train (e.g. Gate Decorator's gates). */
   extraTrainable(): tf.Variable[];
   /** Serializable state for checkpoints, and its restore. */

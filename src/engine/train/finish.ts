@@ -10,6 +10,8 @@ import type { PruningHooks } from '../pruning/types';
 export interface Finished {
   model: Model;
   slim: CostFigures;
+  /** Family id -> the channels it kept. */
+  keep: Map<string, number[]>;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function finishPruning(
   } else {
     emit({ type: 'slim', before, after, maxAbsDiff, kept: model.def.families.map((f) => ({ family: f.id, before: f.channels, after: keep.get(f.id)?.length ?? f.channels })) });
   }
-  return { model: slim, slim: after };
+  return { model: slim, slim: after, keep };
 }
 
 /**

@@ -10,6 +10,7 @@ import { disposeModel, initParams, type Model, type ModelDef } from '../models/g
 import { createPruning, pointPlan } from '../pruning';
 import { DAMAGE_DEFAULTS, DamageTracker } from './damage';
 import { finishPruning } from './finish';
+import type { FinalModel } from '../export/final-model';
 import type { Checkpoint, TensorRecord } from './checkpoint';
 import { readWeights, writeWeights } from './checkpoint';
 import { RunControl } from './control';
@@ -35,6 +36,8 @@ export interface RunOptions {
   modelDef?: ModelDef;
   /** Start from these weights (an imported checkpoint) instead of the seeded initialisation. */
   initWeights?: Record<string, TensorRecord>;
+  /** Read the trained network and its kept channels into `RunSummary.final` (the app's exports). */
+  keepFinal?: boolean;
 }
 
 export interface RunSummary {
@@ -50,6 +53,8 @@ export interface RunSummary {
   slim?: CostFigures;
   /** The physically smaller model (caller disposes). Absent when the run was stopped. */
   slimModel?: Model;
+  /** With `keepFinal`: the trained network at full width and the channels kept (absent when stopped). */
+  final?: FinalModel;
 }
 
 export function stepsPerEpoch(trainCount: number, batchSize: number): number {
@@ -216,6 +221,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
 
     if (Number.isNaN(lastTest.acc)) lastTest = await evaluate(model, test, opts.evalBatchSize ?? 256);
     const finished = await finishPruning(model, hooks, { test, emit, evalBatchSize: opts.evalBatchSize ?? 256 });
+    const final = opts.keepFinal ? { def: model.def, weights: await readWeights(model.vars), keep: Object.fromEntries(finished.keep) } : undefined;
     const summary: RunSummary = {
       testAcc: lastTest.acc,
       testLoss: lastTest.loss,
@@ -228,6 +234,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       dense,
       slim: finished.slim,
       slimModel: finished.model,
+      final,
     };
     emit({ type: 'done', testAcc: summary.testAcc, flopsFraction: summary.flopsFraction, paramsFraction: summary.paramsFraction, rectifications, steps: step, seconds: summary.seconds });
     emit({ type: 'status', phase: 'done', message: `done: test accuracy ${(summary.testAcc * 100).toFixed(2)}%` });

@@ -32,7 +32,7 @@ export async function trainStep(ctx: StepContext, x: tf.Tensor4D, y: tf.Tensor1D
   }, vars);
   const used = hooks.beforeUpdate(step, grads);
   optimizer.apply(vars, used, lr, (v) => decayedVariables(model).has(v));
-  await hooks.afterUpdate(step, used);
+  await hooks.afterUpdate(step, used, lr);
   tf.dispose([...new Set([...Object.values(grads), ...Object.values(used)])]);
   return { loss, correct: correct as unknown as tf.Scalar };
 }

@@ -6,6 +6,7 @@ import { Section } from '../common/Section';
 import { DamagePanel } from '../damage/DamagePanel';
 import { ReplayScrubber } from '../replay/ReplayScrubber';
 import { DecayArea } from './DecayArea';
+import { ExportPanel } from './ExportPanel';
 
 function RunSummary() {
   const run = useViewedRun();
@@ -82,8 +83,9 @@ export function ActiveRunPanel() {
         <>
           <ReplayScrubber />
           <RunSummary />
+          <ExportPanel />
           <div className="charts-with-aside">
-            <TrainingCharts derived={run.derived} />
+            <TrainingCharts run={run} />
             <DamagePanel derived={run.derived} prune={run.config.prune} />
           </div>
           <DecayArea run={run} />

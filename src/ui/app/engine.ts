@@ -2,7 +2,7 @@ import { runsStore } from '../../store/runsStore';
 import { sessionStore } from '../../store/sessionStore';
 import { createEngineClient } from '../../worker/client';
 import { createEngineController } from './engineController';
-import { runArchive } from '../runs/archive';
+import { download, runArchive } from '../runs/archive';
 
 /** The page's one engine controller, wired to the real worker, stores and run archive. */
 export const engine = createEngineController({
@@ -13,4 +13,5 @@ export const engine = createEngineController({
   loadStoredEvents: (runId) => runArchive.loadEvents(runId),
   onRunStarted: () => void runArchive.refresh(),
   onRunEnded: (runId) => void runArchive.recordEndedRun(runId),
+  download,
 });

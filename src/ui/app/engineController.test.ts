@@ -60,6 +60,15 @@ class FakeEngine {
           evaluation: { acc: 0.25, loss: 2, images: 100 },
         };
       },
+      importRunWeights: async (runId, _config, expectSha256) => {
+        this.expects.push(expectSha256);
+        if (runId === 'unfinished') throw new Error('the run is stopped: only a finished run has a final model (resume it to the end first)');
+        return { report: { ...REPORT, name: `${runId}-slim.safetensors`, model: 'tiny', label: 'tiny' }, evaluation: { acc: 0.5, loss: 1, images: 20 } };
+      },
+      exportModel: async (req) => {
+        if (req.runId === 'unfinished') throw new Error('the run is stopped: only a finished run has a final model (resume it to the end first)');
+        return [{ name: `${req.runId}-${req.variant}.${req.format}`, type: 'application/octet-stream', bytes: new Uint8Array([1, 2, 3]) }];
+      },
       clearWeights: async () => undefined,
       dispose: () => undefined,
     };
@@ -91,7 +100,9 @@ function setup() {
   let n = 0;
   const ended: string[] = [];
   const started: string[] = [];
+  const downloads: { name: string; blob: Blob }[] = [];
   const controller = createEngineController({
+    download: (name, blob) => downloads.push({ name, blob }),
     createClient: fake.factory,
     runs,
     session,
@@ -101,7 +112,7 @@ function setup() {
     scheduler: immediate,
     loadStoredEvents: async () => [{ type: 'step', step: 5, epoch: 1, loss: 1, lr: 0.1, imagesPerSec: 3 }],
   });
-  return { fake, runs, session, controller, ended, started };
+  return { fake, runs, session, controller, ended, started, downloads };
 }
 
 describe('engine controller', () => {
@@ -208,5 +219,24 @@ describe('engine controller', () => {
     session.getState().setConfig({ ...defaultExperiment(), train: { ...defaultExperiment().train, initSha256: 'cd'.repeat(32) } });
     await controller.importWeights({ file: new File([new Uint8Array(4)], 'r20.th') });
     expect(fake.expects[2]).toBe('cd'.repeat(32));
+  });
+
+  it('starts from an earlier run like from a dropped file, and a refusal keeps the weights before', async () => {
+    const { session, controller } = setup();
+    await controller.importWeights({ run: { id: 'r1', name: 'tiny · dense' } });
+    expect(session.getState().weights).toMatchObject({ state: 'ready', result: { report: { name: 'r1-slim.safetensors' }, evaluation: { acc: 0.5 } } });
+    expect(session.getState().config.train).toMatchObject({ model: 'tiny', initName: 'r1-slim.safetensors', initSha256: 'ab'.repeat(32), initUrl: '' });
+    await controller.importWeights({ run: { id: 'unfinished', name: 'tiny · stopped' } });
+    expect(session.getState().weights).toMatchObject({ state: 'error', source: 'run “tiny · stopped”', message: expect.stringContaining('only a finished run') as unknown, previous: { report: { name: 'r1-slim.safetensors' } } });
+    expect(session.getState().config.train.initName).toBe('r1-slim.safetensors');
+  });
+
+  it('downloads what the engine exports, and passes its refusal on', async () => {
+    const { controller, downloads } = setup();
+    expect(await controller.exportModel({ runId: 'r1', variant: 'slim', format: 'onnx' })).toEqual(['r1-slim.onnx']);
+    expect(downloads.map((d) => d.name)).toEqual(['r1-slim.onnx']);
+    expect(new Uint8Array(await downloads[0].blob.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
+    await expect(controller.exportModel({ runId: 'unfinished', variant: 'dense', format: 'safetensors' })).rejects.toThrow('only a finished run');
+    expect(downloads).toHaveLength(1);
   });
 });

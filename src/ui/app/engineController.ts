@@ -6,6 +6,7 @@ import type { RunsStore } from '../../store/runsStore';
 import type { createSessionStore } from '../../store/sessionStore';
 import { configWithoutWeights, configWithWeights, requiredSha256, weightsResult } from '../../store/weights';
 import type { EngineClient, EngineClientHandlers } from '../../worker/client';
+import type { ExportRequest } from '../../worker/protocol';
 import { EngineCrashedError } from '../../worker/client';
 import { errorMessage } from '../../engine/error-message';
 
@@ -16,7 +17,12 @@ import { errorMessage } from '../../engine/error-message';
  */
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
-export type ClientFactory = (handlers: EngineClientHandlers) => Pick<EngineClient, 'loadFiles' | 'importWeights' | 'clearWeights' | 'start' | 'pause' | 'resume' | 'stop' | 'dispose'>;
+export type ClientFactory = (
+  handlers: EngineClientHandlers,
+) => Pick<EngineClient, 'loadFiles' | 'importWeights' | 'importRunWeights' | 'clearWeights' | 'exportModel' | 'start' | 'pause' | 'resume' | 'stop' | 'dispose'>;
+
+/** Where starting weights come from: a dropped file, a URL, or an earlier run in the run store. */
+export type WeightsSourceInput = { file: File } | { url: string } | { run: { id: string; name: string } };
 
 export interface ControllerDeps {
   createClient: ClientFactory;
@@ -29,6 +35,8 @@ export interface ControllerDeps {
   onRunStarted?(runId: string): void;
   /** Called after every run ends, however it ends (the runs list refreshes). */
   onRunEnded?(runId: string): void;
+  /** Saves a file (the page: an <a download> click). */
+  download?(fileName: string, blob: Blob): void;
   scheduler?: Scheduler;
 }
 
@@ -52,7 +60,9 @@ export interface EngineController {
   stop(): void;
   loadFiles(files: readonly File[]): Promise<void>;
   /** Imports and evaluates a checkpoint; on success the experiment starts from it, on failure the weights before stay. */
-  importWeights(source: { file: File } | { url: string }): Promise<void>;
+  importWeights(source: WeightsSourceInput): Promise<void>;
+  /** Downloads a finished run's network; resolves to the file names, rejects with why nothing could be exported. */
+  exportModel(req: ExportRequest): Promise<string[]>;
   clearWeights(): Promise<void>;
   dispose(): void;
 }
@@ -201,7 +211,7 @@ export function createEngineController(deps: ControllerDeps): EngineController {
     },
 
     async importWeights(source) {
-      const label = 'file' in source ? source.file.name : source.url;
+      const label = 'file' in source ? source.file.name : 'url' in source ? source.url : `run “${source.run.name}”`;
       const previous = weightsResult(session.getState().weights);
       if (currentRunId) {
         session.getState().setWeights({ state: 'error', source: label, message: 'A run is in progress: stop it before loading other weights.', previous });
@@ -211,12 +221,19 @@ export function createEngineController(deps: ControllerDeps): EngineController {
       const expectSha256 = requiredSha256(session.getState().config, session.getState().weights);
       session.getState().setWeights({ state: 'loading', source: label });
       try {
-        const result = await engine().importWeights(source, session.getState().config, expectSha256);
+        const config = session.getState().config;
+        const result = 'run' in source ? await engine().importRunWeights(source.run.id, config, expectSha256) : await engine().importWeights(source, config, expectSha256);
         session.getState().setWeights({ state: 'ready', result });
         session.getState().setConfig(configWithWeights(session.getState().config, result));
       } catch (e) {
         session.getState().setWeights({ state: 'error', source: label, message: errorMessage(e), previous });
       }
+    },
+
+    async exportModel(req) {
+      const files = await engine().exportModel(req);
+      for (const f of files) deps.download?.(f.name, new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: f.type }));
+      return files.map((f) => f.name);
     },
 
     async clearWeights() {

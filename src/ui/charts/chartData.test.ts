@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { downsample, sharedStepDomain, stepSeries, trailingMean } from './chartData';
+import type { PruneEvent, RemovedEvent } from '../../store/runReducer';
+import { cutSteps, downsample, heldRows, sharedStepDomain, stepSeries, trailingMean } from './chartData';
+
+const prune = (step: number, family: string, channels: number[], schedule: PruneEvent['schedule']): PruneEvent => ({ type: 'prune', step, family, channels, scores: channels.map(() => 0), schedule });
+const removed = (step: number, family: string, channels: number[]): RemovedEvent => ({ type: 'removed', step, family, channels });
 
 describe('chart data', () => {
   it('downsample keeps order, ends and the size bound', () => {
@@ -34,5 +38,51 @@ describe('chart data', () => {
     ]);
     expect(sharedStepDomain([s, [{ step: 9, value: 0 }], []])).toEqual([0, 9]);
     expect(sharedStepDomain([])).toEqual([0, 1]);
+  });
+
+  it('a cut is a removal of channels selected at the same step; a finished decay is not', () => {
+    // Abrupt: selected and removed at 40 and 80.
+    expect([...cutSteps([prune(40, 'a', [1, 2], 'abrupt'), prune(80, 'b', [0], 'abrupt')], [removed(40, 'a', [1, 2]), removed(80, 'b', [0])])]).toEqual([40, 80]);
+    // SP, N = 30: selected at 40, removed at 70; a point at 70 selecting other channels is no cut either.
+    expect(cutSteps([prune(40, 'a', [1, 2], 'sp'), prune(70, 'a', [3], 'sp')], [removed(70, 'a', [1, 2])]).size).toBe(0);
+    // SP with a zero-norm channel: removed the step it is selected, in its own family only.
+    expect([...cutSteps([prune(40, 'a', [1], 'sp'), prune(40, 'b', [5], 'sp')], [removed(40, 'b', [5]), removed(40, 'c', [1])])]).toEqual([40]);
+    expect(cutSteps([prune(40, 'a', [1], 'sp')], [removed(40, 'c', [1])]).size).toBe(0);
+  });
+
+  it('abrupt cost holds flat and falls vertically at the pruning step, then holds to the run end', () => {
+    const costs = [
+      { step: 0, flops: 1, params: 1 },
+      { step: 40, flops: 0.6, params: 0.7 },
+      { step: 80, flops: 0.4, params: 0.5 },
+    ];
+    expect(heldRows(costs, new Set([40, 80]), 100)).toEqual([
+      { step: 0, flops: 1, params: 1 },
+      { step: 40, flops: 1, params: 1 },
+      { step: 40, flops: 0.6, params: 0.7 },
+      { step: 80, flops: 0.6, params: 0.7 },
+      { step: 80, flops: 0.4, params: 0.5 },
+      { step: 100, flops: 0.4, params: 0.5 },
+    ]);
+  });
+
+  it('SP cost is the curve the events give (flat to the point, a ramp over its window), held to the run end', () => {
+    // Point at 40 (decaying channels still counted), removal at 70 (N = 30), next point at 80.
+    const costs = [
+      { step: 0, value: 1 },
+      { step: 40, value: 1 },
+      { step: 70, value: 0.6 },
+      { step: 80, value: 0.6 },
+      { step: 110, value: 0.4 },
+    ];
+    expect(heldRows(costs, new Set(), 120)).toEqual([...costs, { step: 120, value: 0.4 }]);
+    // Nothing to hold past the end, nothing to draw without reports.
+    expect(heldRows(costs, new Set(), 110)).toEqual(costs);
+    expect(heldRows([], new Set([3]), 10)).toEqual([]);
+    // A cut on the first report, or at the step of the report before it, is already vertical.
+    expect(heldRows([{ step: 0, value: 1 }, { step: 0, value: 0.5 }], new Set([0]), 0)).toEqual([
+      { step: 0, value: 1 },
+      { step: 0, value: 0.5 },
+    ]);
   });
 });

@@ -28,8 +28,8 @@ const COLUMNS: { key: SortKey; label: string; title: string }[] = [
   { key: 'step', label: 'Step', title: 'Training step of the release' },
   { key: 'family', label: 'Layer', title: 'Channel family' },
   { key: 'channel', label: 'Channel', title: 'Channel index in its family' },
-  { key: 'cRate', label: 'C_rate', title: 'Escape rate: norm the update would add against the decay' },
-  { key: 'cLen', label: 'C_len', title: 'Gradient magnitude relative to the layer’s live channels' },
+  { key: 'cRate', label: 'C_rate', title: 'Escape rate: norm the update added against the decay, in plain gradient steps of the channel' },
+  { key: 'cLen', label: 'C_len', title: 'Gradient magnitude relative to the layer’s live channels, at the channel’s size before its decay' },
   { key: 'decay', label: 'Decay at release', title: 'Decay factor when the channel was released' },
 ];
 

@@ -107,8 +107,24 @@ export function ConfigForm({ config, onChange, onFiles }: { config: ExperimentCo
           <NumberField name="prune.align" label="Align channels to (4 = fast WebGPU kernels)" value={prune.align} schema={P.align} step={1} onChange={set('prune', 'align')} />
         </div>
         <div className="field-row">
-          <NumberField name="prune.tRate" label="T_rate" value={prune.tRate} schema={P.tRate} disabled={dense || prune.schedule !== 'sr'} onChange={set('prune', 'tRate')} />
-          <NumberField name="prune.tLen" label="T_len" value={prune.tLen} schema={P.tLen} disabled={dense || prune.schedule !== 'sr'} onChange={set('prune', 'tLen')} />
+          <NumberField
+            name="prune.tRate"
+            label="T_rate"
+            value={prune.tRate}
+            schema={P.tRate}
+            disabled={dense || prune.schedule !== 'sr'}
+            hint="C_rate: the norm the update gave back against the decay, in plain gradient steps (above 1 needs momentum that keeps pushing out)."
+            onChange={set('prune', 'tRate')}
+          />
+          <NumberField
+            name="prune.tLen"
+            label="T_len"
+            value={prune.tLen}
+            schema={P.tLen}
+            disabled={dense || prune.schedule !== 'sr'}
+            hint="C_len: the channel's gradient over its live peers' mean, at the size it had before decaying. Release needs both above their thresholds."
+            onChange={set('prune', 'tLen')}
+          />
         </div>
         <div className="field-row">
           <SelectField<'l1' | 'l2'>

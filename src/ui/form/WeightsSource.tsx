@@ -1,9 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
+import { useStore } from 'zustand';
 import { INPUT_NORMS, type ExperimentConfig, type InputNorm } from '../../engine/experiment';
 import { useSession } from '../../store/sessionStore';
 import { missingWeights, startsFromWeights, weightsResult } from '../../store/weights';
 import type { WeightsResult } from '../../worker/protocol';
 import { engine } from '../app/engine';
+import { percent } from '../common/format';
+import { runArchive } from '../runs/archive';
 import { withField } from './configUpdate';
 import { FileDropZone } from './FileDropZone';
 import { SelectField, TextField } from './fields';
@@ -59,6 +62,8 @@ export function WeightsSource({ config, onChange }: { config: ExperimentConfig; 
   const [url, setUrl] = useState(config.train.initUrl);
   const missing = missingWeights(config, weights);
   const result = weightsResult(weights);
+  // Finished runs whose last checkpoint is their final network (runs from before that was kept say so when picked).
+  const earlier = useStore(runArchive.state, (a) => a.runs).filter((r) => r.status === 'done' && r.checkpoint !== undefined);
 
   // A shared link with a weights URL reproduces the import when the page opens.
   const opened = useRef(false);
@@ -79,10 +84,12 @@ export function WeightsSource({ config, onChange }: { config: ExperimentConfig; 
       {missing && (
         <p className="data-status data-status-error" role="alert" data-testid="weights-missing">
           This experiment starts from the checkpoint “{missing.name}” (SHA-256 <code>{missing.sha256}</code>). The file itself is not in the link: drop that file here to run it.
+          {missing.fromRun &&
+            ' It is the network of an earlier run, exported by this app: on the machine that has that run, open it from Runs and use its “Export safetensors + JSON” button, then drop the .safetensors file here.'}
         </p>
       )}
       <FileDropZone
-        prompt="Drop a PyTorch checkpoint (.pt, .pth, .th) or .safetensors file: CIFAR ResNet-20/56 (option A or B) or VGG16-BN"
+        prompt="Drop a PyTorch checkpoint (.pt, .pth, .th) or .safetensors file: CIFAR ResNet-20/56 (option A or B), VGG16-BN, or this app’s own safetensors export"
         chooseLabel="Choose checkpoint…"
         accept=".pt,.pth,.th,.tar,.safetensors,.bin"
         testId="weights-file-input"
@@ -96,6 +103,25 @@ export function WeightsSource({ config, onChange }: { config: ExperimentConfig; 
           Load from URL
         </button>
       </div>
+      <label className="field">
+        <span className="field-label">…or an earlier run’s final network (slimmed if it was pruned)</span>
+        <select
+          data-testid="weights-run-select"
+          value=""
+          disabled={running || weights.state === 'loading' || earlier.length === 0}
+          onChange={(e) => {
+            const run = earlier.find((r) => r.id === e.target.value);
+            if (run) void engine.importWeights({ run: { id: run.id, name: run.name } });
+          }}
+        >
+          <option value="">{earlier.length ? 'Pick a finished run…' : 'No finished runs stored'}</option>
+          {earlier.map((r) => (
+            <option key={r.id} value={r.id}>
+              {r.name} · test acc. {percent(r.summary?.testAcc, 1)}
+            </option>
+          ))}
+        </select>
+      </label>
       <SelectField<InputNorm>
         name="train.inputNorm"
         label="Input normalisation it was trained with"

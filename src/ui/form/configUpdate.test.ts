@@ -7,7 +7,7 @@ describe('config form helpers', () => {
     const config = defaultExperiment();
     const next = withField(config, 'prune', 'tRate', 0.9);
     expect(next.prune.tRate).toBe(0.9);
-    expect(config.prune.tRate).toBe(0.5);
+    expect(config.prune.tRate).toBe(1);
     expect(next.train).toBe(config.train);
     expect(experimentSchema.parse(next)).toEqual(next);
   });

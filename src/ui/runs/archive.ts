@@ -21,7 +21,7 @@ export const pagePort: ArchivePort = {
   },
 };
 
-function download(fileName: string, blob: Blob) {
+export function download(fileName: string, blob: Blob) {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

@@ -9,7 +9,7 @@ import { rawDispatch, type RawShader } from './raw';
  * - `dpm-criteria`, one workgroup per family of one level (dpm-tables.ts): group norms of x*
  *   (after the scales of earlier families sharing a tensor: sum_k Q[c, k] * s_other[k]^2) and
  *   of the gradients, the mean gradient norm over the family's alive channels, SP's scale to
- *   (N - n) * L_s, SR's C_rate, C_len and release, OTOv2's half-space test (its dot product
+ *   (N - n) * L_s, SR's C_rate, C_len and release (decay-state.ts's srCriteria), OTOv2's half-space test (its dot product
  *   weighted by s_other, not squared); writes the criteria block the CPU reads
  *   (decay-state.ts's layout) and the family's scales. Families that only keep or mask
  *   channels have their scales uploaded with the state and are left alone.
@@ -19,7 +19,7 @@ import { rawDispatch, type RawShader } from './raw';
  *
  * The state vector (f32, uploaded each step): per family [mode (0 keep, 1 mask, 2 decay), SR
  * on, half-space on, criteria offset or -1]; per channel [kind (0 alive, 1 decaying, 2
- * removed), target, prev, L_s]; then every channel's scale (1 alive, 0 removed; decaying ones
+ * removed), target, prev (||x_k||), L_init]; then every channel's scale (1 alive, 0 removed; decaying ones
  * written here). Scratch regions: W (Q of the weights, at 0), G (of the gradients), D
  * (x* . snapshot), P (snapshot squares), and 2 floats per channel of temporaries.
  */
@@ -59,7 +59,7 @@ fn memberSum(base: i32, mb: i32, c: i32${weighted ? ', f: i32, wmode: i32' : ''}
 export const CRITERIA_SHADER: RawShader = {
   key: 'dpm-criteria',
   code: `
-// th: tRate, tLen, eps; a: gBase, dBase, pBase, tmpBase; b: famBase, memBase, stateChanBase, scalesBase; c: level list.
+// th: tRate, tLen, eps, lr (of the update just applied); a: gBase, dBase, pBase, tmpBase; b: famBase, memBase, stateChanBase, scalesBase; c: level list.
 struct U { th: vec4<f32>, a: vec4<i32>, b: vec4<i32>, c: vec4<i32> };
 @group(0) @binding(0) var<storage, read> tab: array<i32>;
 @group(0) @binding(1) var<storage, read_write> st: array<f32>;
@@ -131,8 +131,10 @@ fn familySum(base: i32, f: i32, ms: i32, mc: i32, c: i32, outOnly: bool, wmode: 
       var cLen = 0.0;
       var rel = false;
       if (sr) {
-        cRate = (norm - st[sb + 2]) / st[sb + 3];
-        cLen = g / max(meanAlive, 1e-30);
+        // srCriteria (decay-state.ts), op for op.
+        let prev = st[sb + 2];
+        cRate = (norm - prev) / max(g * u.th.w, 1e-30);
+        cLen = (g * st[sb + 3]) / max(meanAlive * prev, 1e-30);
         rel = dec && cRate > u.th.x && cLen > u.th.y;
       }
       var cross = false;
@@ -216,7 +218,7 @@ export function stateLayout(t: DpmTables): { chans: number; scales: number; leng
 }
 
 /** One dispatch per level that has a decaying family, in level order. */
-export function runCriteria(t: DpmTables, decaying: (f: number) => boolean, table: tf.TensorInfo, state: tf.TensorInfo, scratch: tf.TensorInfo, out: tf.TensorInfo, r: Regions, th: { tRate: number; tLen: number; eps: number }): void {
+export function runCriteria(t: DpmTables, decaying: (f: number) => boolean, table: tf.TensorInfo, state: tf.TensorInfo, scratch: tf.TensorInfo, out: tf.TensorInfo, r: Regions, th: { tRate: number; tLen: number; eps: number; lr: number }): void {
   const sl = stateLayout(t);
   t.levels.forEach((fams, l) => {
     if (!fams.some(decaying)) return;
@@ -224,7 +226,7 @@ export function runCriteria(t: DpmTables, decaying: (f: number) => boolean, tabl
       CRITERIA_SHADER,
       [table, state, scratch, out],
       [
-        { type: 'float32', data: [th.tRate, th.tLen, th.eps, 0] },
+        { type: 'float32', data: [th.tRate, th.tLen, th.eps, th.lr] },
         { type: 'int32', data: [r.g, r.d, r.p, r.tmp] },
         { type: 'int32', data: [t.famBase, t.memBase, sl.chans, sl.scales] },
         { type: 'int32', data: [t.levelBase[l], 0, 0, 0] },

@@ -69,8 +69,8 @@ async function run(over: Partial<PruneConfig>, pushFactor: number | undefined, f
       ...hooks,
       beforeUpdate: hooks.beforeUpdate.bind(hooks),
       extraTrainable: hooks.extraTrainable.bind(hooks),
-      afterUpdate: async (step: number, g: Record<string, tf.Tensor>) => {
-        const { dispatches: d } = await countDispatches(device, () => hooks.afterUpdate(step, g));
+      afterUpdate: async (step: number, g: Record<string, tf.Tensor>, lr: number) => {
+        const { dispatches: d } = await countDispatches(device, () => hooks.afterUpdate(step, g, lr));
         dispatches.push(d.length);
       },
     };
@@ -108,6 +108,10 @@ function decisions(events: EngineEvent[]): unknown[] {
   });
 }
 
+/** SR's criteria as the engine reports them: every release, and the closest channel each step. */
+const criteria = (events: EngineEvent[]): [string, number, string, number, number, number][] =>
+  events.flatMap((e) => (e.type === 'criteria' || e.type === 'rectify' ? [[e.type, e.step, e.family, e.channel, e.cRate, e.cLen] as [string, number, string, number, number, number]] : []));
+
 const norms = (events: EngineEvent[]): number[][] => events.flatMap((e) => (e.type === 'telemetry' ? [e.norm] : []));
 
 describe.each([
@@ -128,6 +132,16 @@ describe.each([
     // Removed at step 1, long before n = N = 4.
     if (expects === 'a half-space crossing') expect(seen).toContainEqual(['removed', 1, expect.any(String), expect.any(Array)]);
     expect(decisions(fast.events)).toEqual(decisions(stock.events));
+    // C_rate and C_len (srCriteria) agree: the same channel, the same values (measured: 5e-5
+    // relative on C_rate, a difference of two norms, and 3e-7 on C_len).
+    const ca = criteria(fast.events);
+    const cb = criteria(stock.events);
+    expect(ca.map((c) => c.slice(0, 4))).toEqual(cb.map((c) => c.slice(0, 4)));
+    if (over.schedule === 'sr') expect(ca.length).toBeGreaterThan(0);
+    ca.forEach((c, i) => {
+      expect(Math.abs(c[4] - cb[i][4]), `C_rate ${i}`).toBeLessThanOrEqual(1e-3 * (1 + Math.abs(cb[i][4])));
+      expect(Math.abs(c[5] - cb[i][5]), `C_len ${i}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(cb[i][5])));
+    });
     const a = norms(fast.events);
     const b = norms(stock.events);
     expect(a.length).toBe(STEPS);

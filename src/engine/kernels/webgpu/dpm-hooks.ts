@@ -85,14 +85,14 @@ export class WebGpuDpmHooks {
       const cb = t.families[f].chanBase;
       for (let c = 0; c < inp.alive.length; c++) {
         const kind = inp.alive[c] ? 0 : inp.dec[c] ? 1 : 2;
-        state.set([kind, inp.target[c], inp.prev[c], inp.ls[c]], sl.chans + 4 * (cb + c));
+        state.set([kind, inp.target[c], inp.prev[c], inp.linit[c]], sl.chans + 4 * (cb + c));
         // Alive and removed channels' scales are known here; the criteria pass writes the rest.
         state[sl.scales + cb + c] = inp.alive[c];
       }
     });
     const stateT = tf.tensor1d(state);
     const out = rawOutput([Math.max(1, layout.length)]);
-    runCriteria(t, (f) => modes[f] === 2, this.tableTensor(), stateT, scratch, out, r, { tRate: sr?.tRate ?? 0, tLen: sr?.tLen ?? 0, eps: halfSpace?.eps ?? 0 });
+    runCriteria(t, (f) => modes[f] === 2, this.tableTensor(), stateT, scratch, out, r, { tRate: sr?.tRate ?? 0, tLen: sr?.tLen ?? 0, eps: halfSpace?.eps ?? 0, lr: sr?.lr ?? 0 });
     // From Q and the scales, before the weights change: no second read of every tensor.
     if (layout.normsOffset !== null) runNorms(t, this.tableTensor(), stateT, scratch, out, layout.normsOffset);
 
