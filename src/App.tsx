@@ -10,6 +10,7 @@ import { RunsList } from './ui/runs/RunsList';
 import { engine } from './ui/app/engine';
 import { useRuns, type RunEntry } from './store/runsStore';
 import { useSession } from './store/sessionStore';
+import { LessonPanel, useLessonFocus } from './ui/lessons/LessonPanel';
 
 function ComparisonSection() {
   const comparison = useRuns((s) => s.comparison);
@@ -39,8 +40,9 @@ function ComparisonSection() {
 export function App() {
   const config = useSession((s) => s.config);
   const setConfig = useSession((s) => s.setConfig);
+  const lessonFocus = useLessonFocus();
   return (
-    <div className="app">
+    <div className="app" data-lesson-focus={lessonFocus}>
       <Header />
       <div className="notices">
         <UrlNotice />
@@ -53,6 +55,7 @@ export function App() {
           </Section>
         </aside>
         <div className="content">
+          <LessonPanel />
           <Section title="Run">
             <RunControls />
           </Section>

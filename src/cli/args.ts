@@ -44,6 +44,8 @@ export const FLAG_OPTIONS = {
   'input-norm': { type: 'string' },
   'export-safetensors': { type: 'string' },
   'export-onnx': { type: 'string' },
+  /** train, prune: write the run (config + event log) as an app run file; compare: one per schedule. */
+  record: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean' },
@@ -99,6 +101,39 @@ export function configFromFlags(f: Flags, mode: 'train' | 'prune'): ExperimentCo
   const parsed = experimentSchema.safeParse(stripUndefined(raw));
   if (!parsed.success) throw new UsageError(describeZodError(parsed.error));
   return parsed.data;
+}
+
+/**
+ * The flags that make configFromFlags give back `config` (with its backend): the inverse of
+ * the above, for scripts that record a config with the CLI (scripts/record-lessons.ts). Fields
+ * with no flag (milestones, data URL, starting weights) must be at their defaults.
+ */
+export function flagsFromConfig(config: ExperimentConfig): string[] {
+  const { data: d, train: t, prune: p } = config;
+  const defaults = experimentSchema.parse({});
+  const unflagged: [string, unknown, unknown][] = [
+    ['train.milestones', t.milestones.join(','), defaults.train.milestones.join(',')],
+    ['data.url', d.url, defaults.data.url],
+    ['train.initUrl', t.initUrl, defaults.train.initUrl],
+    ['train.initSha256', t.initSha256, defaults.train.initSha256],
+    ['train.inputNorm', t.inputNorm, defaults.train.inputNorm],
+  ];
+  for (const [name, value, def] of unflagged) {
+    if (value !== def) throw new UsageError(`${name} has no command-line flag; only its default can be recorded`);
+  }
+  const s = String;
+  const flags = [
+    '--dataset', d.dataset, '--train-limit', s(d.trainLimit), '--test-limit', s(d.testLimit), '--synthetic-size', s(d.syntheticSize),
+    '--model', t.model, '--epochs', s(t.epochs), '--batch-size', s(t.batchSize), '--lr', s(t.lr), '--momentum', s(t.momentum),
+    '--weight-decay', s(t.weightDecay), '--lr-schedule', t.lrSchedule, '--seed', s(t.seed),
+    '--pruner', p.pruner, '--schedule', p.schedule, '--target', s(p.target), '--target-kind', p.targetKind, '--start-at', s(p.startAt),
+    '--points', s(p.points), '--every', s(p.every), '--decay-steps', s(p.decaySteps), '--t-rate', s(p.tRate), '--t-len', s(p.tLen),
+    '--norm', p.norm, '--scope', p.scope, '--sparse-reg', s(p.sparseReg), '--telemetry-every', s(p.telemetryEvery), '--align', s(p.align),
+    '--backend', config.backend,
+  ];
+  if (!d.augment) flags.push('--no-augment');
+  if (p.sparse) flags.push('--sparse');
+  return flags;
 }
 
 export class UsageError extends Error {}

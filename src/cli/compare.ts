@@ -34,10 +34,12 @@ export function parseSchedules(list: string | undefined): ScheduleName[] {
 }
 
 /**
- * Where one schedule's export goes when compare is given one path: the schedule's name before
- * the extension (`slim.onnx` -> `slim-sr.onnx`), so no run overwrites another's file.
+ * Where one schedule's file (export, --record) goes when compare is given one path: the
+ * schedule's name before the extension (`slim.onnx` -> `slim-sr.onnx`), so no run overwrites
+ * another's file, or in place of `{schedule}` when the path has one (`x.{schedule}.json`).
  */
 export function schedulePath(path: string, schedule: ScheduleName): string {
+  if (path.includes('{schedule}')) return path.replaceAll('{schedule}', schedule);
   const m = /^(.*?)(\.[A-Za-z0-9]+)?$/.exec(path)!;
   const dir = path.lastIndexOf('/');
   // A dot in a folder name is not an extension.

@@ -14,6 +14,7 @@ import { evalCommand, loadInit, writeOnnxExport, writeTorchExport } from './init
 import { compareTable, damageFigures, parseSchedules, schedulePath, type CompareRow, type DamageFigures } from './compare';
 import { BackendSetupError, setupNodeBackend } from './node-backend';
 import { errorMessage } from '../engine/error-message';
+import { writeRunRecord } from './record';
 
 const USAGE = `DPM Playground command line: the app's engine, headless.
 
@@ -38,7 +39,10 @@ Weights: --init PATH (PyTorch .pt/.pth/.th or .safetensors: ResNet-20/56 option 
          --export-safetensors PATH (the final, slimmed model under PyTorch's names, + PATH.json manifest)
          --export-onnx PATH (the final, slimmed model as ONNX: input NCHW [N,3,32,32] normalised as in training, output logits [N,10])
 Backend: --backend cpu|webgpu (webgpu: Dawn for Node over a Vulkan driver)
-Output:  --json (one JSON object per line) --verbose (stack traces)`;
+Output:  --json (one JSON object per line) --verbose (stack traces)
+         --record PATH (train, prune: the run's config and event log as an app run file, opened
+           from the app's runs list; compare: one file per schedule, named as the exports are:
+           runs/x.json -> runs/x-abrupt.json …, or runs/x.{schedule}.json -> runs/x.abrupt.json …)`;
 
 async function main(argv: string[]): Promise<number> {
   let flags: Flags;
@@ -99,13 +103,16 @@ async function train(config: ExperimentConfig, flags: Flags, out: Out): Promise<
   const dataset = await loadDataset(config, flags);
   let closeness: number | null = null;
   const damage: DamageFigures[] = [];
+  const log: EngineEvent[] = [];
   const emit = (e: EngineEvent) => {
     if (e.type === 'criteria') closeness = Math.max(closeness ?? 0, e.closeness);
     if (e.type === 'damage') damage.push(damageFigures(e));
+    if (flags.record) log.push(e);
     out(e, describeEvent(e));
   };
   emit({ type: 'backend', backend, requested: config.backend });
   const summary = await runExperiment(config, { dataset, emit, backend, modelDef: init?.def, initWeights: init?.weights });
+  if (flags.record) await writeRunRecord(flags.record, config, log);
   const result = {
     type: 'summary',
     testAcc: summary.testAcc,
@@ -153,6 +160,7 @@ async function compare(flags: Flags, out: Out): Promise<number> {
     const config: ExperimentConfig = { ...base, prune: { ...base.prune, schedule } };
     process.stderr.write(`compare: ${schedule} (${rows.length + 1} of ${schedules.length})\n`);
     const damage: DamageFigures[] = [];
+    const log: EngineEvent[] = [{ type: 'backend', backend, requested: config.backend }];
     const summary = await runExperiment(config, {
       dataset,
       backend,
@@ -160,6 +168,7 @@ async function compare(flags: Flags, out: Out): Promise<number> {
       initWeights: init?.weights,
       emit: (e) => {
         if (e.type === 'damage') damage.push(damageFigures(e));
+        if (flags.record) log.push(e);
         if (flags.verbose) {
           const line = describeEvent(e);
           if (line) process.stderr.write(`  ${line}\n`);
@@ -176,6 +185,7 @@ async function compare(flags: Flags, out: Out): Promise<number> {
         disposeModel(summary.slimModel);
       }
     }
+    if (flags.record) await writeRunRecord(schedulePath(flags.record, schedule), config, log);
     const row: CompareRow = {
       type: 'compare',
       schedule,

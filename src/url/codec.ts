@@ -71,9 +71,13 @@ function escapeValue(s: string): string {
   return encodeURIComponent(s).replace(/%2C/gi, ',');
 }
 
-/** The query string (without '?') for a config; the default config gives just `v=1`. */
-export function encode(config: ExperimentConfig): string {
-  const defaults = defaultExperiment();
+/**
+ * The query string (without '?') for a config; the default config gives just `v=1`. With a
+ * `base` (a lesson's preset), only what differs from it is written, and decode() with the
+ * same base reads it back.
+ */
+export function encode(config: ExperimentConfig, base: ExperimentConfig = defaultExperiment()): string {
+  const defaults = base;
   const parts = [`${VERSION_KEY}=${URL_VERSION}`];
   for (const f of FIELDS) {
     const value = getField(config, f);
@@ -151,8 +155,8 @@ function echo(s: string): string {
   return s.length > ECHO_CHARS ? `${s.slice(0, ECHO_CHARS)}…` : s;
 }
 
-function fallback(f: FieldSpec): string {
-  const d = formatValue(f, getField(defaultExperiment(), f));
+function fallback(f: FieldSpec, base: ExperimentConfig): string {
+  const d = formatValue(f, getField(base, f));
   return `the default (${d === '' ? 'empty' : d}) is used`;
 }
 
@@ -174,8 +178,8 @@ function versionProblem(raw: string | undefined): string | null {
   return `'${echo(raw)}' is not a supported version; it is read as version ${URL_VERSION}`;
 }
 
-function decodeParams(query: string): DecodeResult {
-  const config = defaultExperiment();
+function decodeParams(query: string, base: ExperimentConfig): DecodeResult {
+  const config = structuredClone(base);
   const ignored: IgnoredParam[] = [];
   const seen = new Set<string>();
   let version: string | undefined;
@@ -203,7 +207,7 @@ function decodeParams(query: string): DecodeResult {
     }
     const result = decodeField(f, value);
     if (result.ok) setField(config, f, result.value);
-    else report(`${result.reason}; ${fallback(f)}`);
+    else report(`${result.reason}; ${fallback(f, base)}`);
   }
   const problem = count > 0 ? versionProblem(version) : null;
   if (problem) ignored.unshift({ key: VERSION_KEY, value: echo(version ?? ''), reason: problem });
@@ -214,13 +218,16 @@ function decodeParams(query: string): DecodeResult {
   return { config, ignored };
 }
 
-/** Reads a query string ('?a=b&c=d' or 'a=b&c=d'). Never throws. */
-export function decode(search: string): DecodeResult {
+/**
+ * Reads a query string ('?a=b&c=d' or 'a=b&c=d') over `base` (the defaults, or a lesson's
+ * preset): fields the link gives replace the base's. Never throws.
+ */
+export function decode(search: string, base: ExperimentConfig = defaultExperiment()): DecodeResult {
   try {
     const query = typeof search === 'string' ? (search.startsWith('?') ? search.slice(1) : search) : '';
     if (query.length > MAX_QUERY_LENGTH) {
       return {
-        config: defaultExperiment(),
+        config: structuredClone(base),
         ignored: [
           {
             key: '(link)',
@@ -230,11 +237,11 @@ export function decode(search: string): DecodeResult {
         ],
       };
     }
-    return decodeParams(query);
+    return decodeParams(query, base);
   } catch (e) {
     // Nothing above is expected to throw; a link must still never blank the page.
     return {
-      config: defaultExperiment(),
+      config: structuredClone(base),
       ignored: [{ key: '(link)', value: '', reason: `the link could not be read (${String(e)}); the default experiment is used` }],
     };
   }

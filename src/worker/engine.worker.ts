@@ -22,6 +22,7 @@ import { finalCheckpoint, finalOfRun, type StoredFinal } from './run-exports';
 import { evaluateImported, fetchCheckpoint, importWeightBytes, nameFromUrl, type ImportedWeights } from '../engine/import/start-weights';
 import { limitSplit } from '../engine/train/run';
 import { errorMessage } from '../engine/error-message';
+import { runName } from '../store/compare';
 
 let listener: ((events: EngineEvent[]) => void) | null = null;
 const batcher = new EventBatcher((events) => listener?.(events));
@@ -257,12 +258,6 @@ async function runOnce(req: StartRequest, ctl: RunControl): Promise<void> {
     await runStore?.updateRun(runId, { status: 'error', summary: { message: failure.message } }).catch(() => undefined);
     throw new Error(failure.message, { cause: e });
   }
-}
-
-function runName(config: ExperimentConfig): string {
-  const p = config.prune;
-  const method = p.pruner === 'none' ? 'dense' : `${p.pruner} ${p.schedule === 'sr' ? 'SP+SR' : p.schedule === 'sp' ? 'SP' : 'abrupt'} → ${Math.round(p.target * 100)}% ${p.targetKind}`;
-  return `${config.train.model} · ${method} · seed ${config.train.seed}`;
 }
 
 function toRecord(cp: Checkpoint): Omit<CheckpointRecord, 'savedAt'> {

@@ -86,7 +86,7 @@ export function ActiveRunPanel() {
           <ExportPanel />
           <div className="charts-with-aside">
             <TrainingCharts run={run} />
-            <DamagePanel derived={run.derived} />
+            <DamagePanel derived={run.derived} prune={run.config.prune} />
           </div>
           <DecayArea run={run} />
         </>

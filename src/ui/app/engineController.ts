@@ -40,7 +40,7 @@ export interface ControllerDeps {
   scheduler?: Scheduler;
 }
 
-interface PlannedRun {
+export interface PlannedRun {
   runId: string;
   config: ExperimentConfig;
   name?: string;
@@ -51,6 +51,8 @@ export interface EngineController {
   startRun(config: ExperimentConfig): Promise<void>;
   /** Three runs, same config, schedules abrupt / SP / SP+SR, one after another. */
   compareSchedules(config: ExperimentConfig): Promise<void>;
+  /** Runs made by the caller (ids included), one after another; with a label, they are also ticked for comparison. */
+  startRuns(plans: PlannedRun[], label: string | null): Promise<void>;
   resumeRun(run: { runId: string; config: ExperimentConfig; name: string; createdAt: number }): Promise<void>;
   pause(): void;
   resume(): void;
@@ -153,6 +155,8 @@ export function createEngineController(deps: ControllerDeps): EngineController {
 
   return {
     startRun: (config) => runSequence([{ runId: deps.newRunId(), config }], null),
+
+    startRuns: (plans, label) => runSequence(plans.map(({ runId, config, name }) => ({ runId, config, name })), label),
 
     compareSchedules(config) {
       const stamp = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import type { RunDerived } from '../../store/runReducer';
 import { toArray } from '../../store/series';
 import { percent } from '../common/format';
-import { damageHeadline, damageRows, SCHEDULE_WORDS } from './damageRows';
+import { damageHeadline, damageRows, plannedPointSteps, SCHEDULE_WORDS, type PointSchedule } from './damageRows';
 
 /**
  * "What pruning did": for every pruning point, the training loss just before it, how far the
@@ -10,9 +10,11 @@ import { damageHeadline, damageRows, SCHEDULE_WORDS } from './damageRows';
  * (definitions: docs/method.md, "Damage and recovery"). Fed by the run's damage events, so a
  * replayed or imported run shows the same figures as the live one.
  */
-export function DamagePanel({ derived }: { derived: Pick<RunDerived, 'damage' | 'prunes'> }) {
+export function DamagePanel({ derived, prune }: { derived: Pick<RunDerived, 'damage' | 'prunes' | 'model'>; prune?: PointSchedule }) {
   const damage = useMemo(() => toArray(derived.damage), [derived.damage]);
-  const rows = useMemo(() => damageRows(damage, toArray(derived.prunes)), [damage, derived.prunes]);
+  const totalSteps = derived.model?.totalSteps;
+  const planned = useMemo(() => (prune ? plannedPointSteps(totalSteps, prune) : null), [totalSteps, prune]);
+  const rows = useMemo(() => damageRows(damage, toArray(derived.prunes), planned), [damage, derived.prunes, planned]);
   return (
     <aside className="chart damage-panel" data-testid="damage-panel" aria-label="What pruning did">
       <figcaption>What pruning did</figcaption>

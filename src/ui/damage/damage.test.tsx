@@ -5,7 +5,7 @@ import { engineEventSchema } from '../../persist/event-schema';
 import { initialRunDerived, reduceEvents, type DamageEvent } from '../../store/runReducer';
 import { toArray } from '../../store/series';
 import { DamagePanel } from './DamagePanel';
-import { damageHeadline, damageRows, verdict } from './damageRows';
+import { damageHeadline, damageRows, plannedPointSteps, verdict } from './damageRows';
 
 const text = (html: string) => html.replace(/<!-- -->/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
@@ -34,6 +34,18 @@ const log: EngineEvent[] = [
 ];
 
 describe('what pruning did', () => {
+  it('lists only the planned points: a Self-Rectifying replacement between them is no point of its own', () => {
+    const planned = plannedPointSteps(100, { startAt: 0.1, points: 2, every: 40, target: 0.5 });
+    expect([...planned!]).toEqual([10, 50]);
+    const withReplacement: EngineEvent[] = [...log, { type: 'prune', step: 13, family: 'a', channels: [9], scores: [0], schedule: 'sr' }];
+    const derived = reduceEvents(initialRunDerived(), withReplacement);
+    expect(damageRows(toArray(derived.damage), toArray(derived.prunes), planned).map((r) => [r.step, r.kind])).toEqual([
+      [10, 'measured'],
+      [50, 'measuring'],
+    ]);
+    expect(damageRows(toArray(derived.damage), toArray(derived.prunes)).map((r) => r.step)).toEqual([10, 13, 50]);
+  });
+
   it('one row per point: measured ones with their figures, later ones as "measuring" with their channel count', () => {
     const derived = reduceEvents(initialRunDerived(), log);
     const rows = damageRows(toArray(derived.damage), toArray(derived.prunes));

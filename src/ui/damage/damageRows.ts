@@ -1,3 +1,5 @@
+import type { PruneConfig } from '../../engine/experiment';
+import { pointPlan } from '../../engine/pruning/select';
 import type { DamageEvent, PruneEvent } from '../../store/runReducer';
 import { percent } from '../common/format';
 
@@ -13,12 +15,23 @@ export type DamageRow =
   | { kind: 'measured'; step: number; damage: DamageEvent; verdict: string }
   | { kind: 'measuring'; step: number; schedule: PruneEvent['schedule']; channels: number };
 
-export function damageRows(damage: readonly DamageEvent[], prunes: readonly PruneEvent[]): DamageRow[] {
+export type PointSchedule = Pick<PruneConfig, 'startAt' | 'points' | 'every' | 'target'>;
+
+/**
+ * The run's pruning points (the engine's own plan, from the model event's step count), or
+ * null before the model event. Selections at other steps are Self-Rectifying replacements
+ * for released channels: part of their point, not points of their own.
+ */
+export function plannedPointSteps(totalSteps: number | undefined, prune: PointSchedule): ReadonlySet<number> | null {
+  return totalSteps === undefined ? null : new Set(pointPlan(totalSteps, prune.startAt, prune.points, prune.every, prune.target).steps);
+}
+
+export function damageRows(damage: readonly DamageEvent[], prunes: readonly PruneEvent[], planned: ReadonlySet<number> | null = null): DamageRow[] {
   const rows: DamageRow[] = damage.map((d) => ({ kind: 'measured', step: d.step, damage: d, verdict: verdict(d) }));
   const measured = new Set(damage.map((d) => d.step));
   const open = new Map<number, { schedule: PruneEvent['schedule']; channels: number }>();
   for (const p of prunes) {
-    if (measured.has(p.step)) continue;
+    if (measured.has(p.step) || (planned !== null && !planned.has(p.step))) continue;
     const o = open.get(p.step) ?? { schedule: p.schedule, channels: 0 };
     o.channels += p.channels.length;
     open.set(p.step, o);
