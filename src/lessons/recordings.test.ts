@@ -67,26 +67,30 @@ describe('lesson recordings', () => {
     expect(drop(sp).flopsFraction).toBeCloseTo(drop(abrupt).flopsFraction, 6);
   });
 
-  it('self-rectifying: SP+SR releases chosen channels, SP none; the releases chain past the point’s decay, and the run ends above SP’s FLOPs with its last evaluation in a decay', () => {
+  it('self-rectifying: SP+SR releases a chosen channel in the first half of its decay, SP none; a replacement decays instead and both runs meet the target', () => {
     const sp = file('self-rectifying', 'sp');
     const sr = file('self-rectifying', 'sr');
     const releases = ofType(sr, 'rectify');
     expect(releases.length).toBeGreaterThanOrEqual(1);
     expect(ofType(sp, 'rectify')).toHaveLength(0);
-    // "most of them late in their decay"
-    expect(releases.filter((r) => r.decay < 1).length).toBeGreaterThan(releases.length / 2);
+    const { decaySteps, target } = sr.config.prune;
+    // Released while it still had at least half its norm, by both criteria over the default thresholds.
+    for (const r of releases) {
+      expect(r.decay).toBeGreaterThanOrEqual(0.5);
+      expect(r.cRate).toBeGreaterThan(sr.config.prune.tRate);
+      expect(r.cLen).toBeGreaterThan(sr.config.prune.tLen);
+    }
     const items = runHighlights(sr.events, sr.config.prune);
-    const point = items.filter((h) => h.kind === 'point');
-    expect(point).toHaveLength(1);
-    expect(items.some((h) => h.kind === 'replacement' && h.step > point[0].step + sr.config.prune.decaySteps)).toBe(true);
-    expect(releases.some((r) => r.step > point[0].step + sr.config.prune.decaySteps)).toBe(true);
+    expect(items.filter((h) => h.kind === 'point')).toHaveLength(1);
+    expect(items.some((h) => h.kind === 'replacement')).toBe(true);
+    // Every replacement finished its decay before the run ended: both runs meet the target.
+    const steps = ofType(sr, 'done')[0].steps;
+    for (const p of ofType(sr, 'prune')) expect(p.step + decaySteps).toBeLessThan(steps);
     const done = (f: RunFile) => ofType(f, 'done')[0];
-    expect(done(sr).flopsFraction).toBeGreaterThan(done(sp).flopsFraction);
-    const last = ofType(sr, 'epoch').at(-1)!;
-    expect(last.testAcc).toBeLessThan(last.trainAcc);
-    // The last selection was still decaying when training ended.
-    const lastPrune = ofType(sr, 'prune').at(-1)!;
-    expect(lastPrune.step + sr.config.prune.decaySteps).toBeGreaterThan(last.step);
+    expect(done(sr).flopsFraction).toBeLessThanOrEqual(target);
+    expect(done(sp).flopsFraction).toBeLessThanOrEqual(target);
+    // "within about a point of each other in test accuracy"
+    expect(Math.abs(done(sr).testAcc - done(sp).testAcc)).toBeLessThan(0.02);
   });
 
   it('mid-decay dip: the evaluation inside the decay falls below the one before the point while training accuracy does not, and recovers after', () => {

@@ -62,7 +62,7 @@ export const decayWithOps: DecayDevice = (req) => {
         const prev = tf.tensor1d(inp.prev);
         cRate = tf.div(tf.sub(norm, prev), tf.maximum(tf.mul(gnorm, sr.lr), SR_EPS));
         cLen = tf.div(tf.mul(gnorm, tf.tensor1d(inp.linit)), tf.maximum(tf.mul(meanAlive, prev), SR_EPS));
-        release = tf.mul(tDec, tf.cast(tf.logicalAnd(tf.greater(cRate, sr.tRate), tf.greater(cLen, sr.tLen)), 'float32'));
+        release = tf.mul(tf.tensor1d(inp.judged), tf.cast(tf.logicalAnd(tf.greater(cRate, sr.tRate), tf.greater(cLen, sr.tLen)), 'float32'));
       }
       let cross: tf.Tensor1D | null = null;
       if (halfSpace) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALIVE, DECAYING, REMOVED, applyCriteria, criteriaLayout, criteriaView, decayInputs, emptyStates, releaseCloseness, srCriteria, type ChannelStates, type DecayCriteria, type FamilyCriteria } from './decay-state';
+import { ALIVE, DECAYING, REMOVED, applyCriteria, criteriaLayout, criteriaView, decayInputs, emptyStates, releaseCloseness, srCriteria, srJudges, type ChannelStates, type DecayCriteria, type FamilyCriteria } from './decay-state';
 
 /** Two families of 3 and 2 channels; family 0's channel 1 and family 1's channel 0 decaying since step 10 from L_init 2 and 4. */
 function states(): ChannelStates {
@@ -171,5 +171,16 @@ describe('applyCriteria keeps the norms read back', () => {
     expect(Array.from(st.lastNorm[0])).toEqual([0, 0, 0]);
     expect(Array.from(st.lastNorm[1])).toEqual([expect.closeTo(3.7, 6), 0]);
     expect(decayInputs(st, 12, 4, true)[1].prev[0]).toBeCloseTo(3.7, 6);
+  });
+});
+
+describe('srJudges', () => {
+  it('judges while the decay factor (N - n + 1) / N is at least 1/2 and a replacement has N steps left', () => {
+    // N = 10: n = 6 reaches factor 0.5, n = 7 0.4.
+    expect([1, 6, 7, 10].map((n) => srJudges(n, 10, 20, 100))).toEqual([true, true, false, false]);
+    // N = 5 (odd): n = 3 reaches 0.6, n = 4 0.4.
+    expect([3, 4].map((n) => srJudges(n, 5, 20, 100))).toEqual([true, false]);
+    // Run of 30 steps (0..29): a replacement chosen at 19 is removed at 29; at 20 it would not be.
+    expect([19, 20].map((step) => srJudges(1, 10, step, 30))).toEqual([true, false]);
   });
 });

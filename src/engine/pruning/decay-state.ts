@@ -55,11 +55,26 @@ export interface FamilyDecayInput {
   prev: Float32Array;
   /** L_init where decaying, else 0 (so C_len is 0 there). */
   linit: Float32Array;
+  /** 1 where Self-Rectifying may release the channel this step (`srJudges`), else 0. */
+  judged: Float32Array;
   /** Whether this family's criteria reach the CPU (SR or the half-space test is on). */
   criteria: boolean;
 }
 
-export function decayInputs(st: ChannelStates, step: number, N: number, wantCriteria: boolean): FamilyDecayInput[] {
+/**
+ * Whether Self-Rectifying may release a channel at step n of its N-step decay, in a run of
+ * `totalSteps` [I]. Only while the channel keeps at least half its norm (decay factor
+ * (N - n + 1) / N >= 1/2): later the network has mostly adapted to its absence, and near the
+ * end of a decay C_len (divided by the decay factor) is dominated by noise; measured on the SR
+ * lesson, releases at factor 0.05 came back as near-zero channels and chained replacements
+ * until the run collapsed (docs/dpm-compare.md). And only while a replacement chosen now has
+ * its N steps to decay before the run ends, so the run still meets its target.
+ */
+export function srJudges(n: number, N: number, step: number, totalSteps: number): boolean {
+  return 2 * (N - n + 1) >= N && step + N < totalSteps;
+}
+
+export function decayInputs(st: ChannelStates, step: number, N: number, wantCriteria: boolean, totalSteps = Infinity): FamilyDecayInput[] {
   return st.status.map((status, f) => {
     const C = status.length;
     const alive = new Float32Array(C);
@@ -67,6 +82,7 @@ export function decayInputs(st: ChannelStates, step: number, N: number, wantCrit
     const target = new Float32Array(C);
     const prev = new Float32Array(C);
     const linit = new Float32Array(C);
+    const judged = new Float32Array(C);
     let decaying = false;
     let removed = false;
     status.forEach((s, c) => {
@@ -80,10 +96,11 @@ export function decayInputs(st: ChannelStates, step: number, N: number, wantCrit
         linit[c] = st.linit[f][c];
         target[c] = Math.max(0, N - n) * l;
         prev[c] = st.lastNorm[f][c] > 0 ? st.lastNorm[f][c] : Math.max(0, N - n + 1) * l;
+        judged[c] = srJudges(n, N, step, totalSteps) ? 1 : 0;
       }
     });
     const mode = decaying ? 'decay' : removed ? 'mask' : 'keep';
-    return { mode, alive, dec, target, prev, linit, criteria: decaying && wantCriteria };
+    return { mode, alive, dec, target, prev, linit, judged, criteria: decaying && wantCriteria };
   });
 }
 
@@ -211,6 +228,8 @@ export interface TransitionOptions {
   sr: boolean;
   tRate: number;
   tLen: number;
+  /** The run's length, for `srJudges` (default: no end). */
+  totalSteps?: number;
 }
 
 /**
@@ -225,7 +244,9 @@ export function applyCriteria(st: ChannelStates, crit: DecayCriteria, o: Transit
     status.forEach((s, c) => {
       if (s !== DECAYING) return;
       const n = o.step - st.selStep[f][c];
-      if (c4 && o.sr) {
+      // The closest to release among the channels SR could release: a channel past the half of
+      // its decay passing both thresholds would read as a release that did not happen.
+      if (c4 && o.sr && srJudges(n, o.N, o.step, o.totalSteps ?? Infinity)) {
         const closeness = releaseCloseness(c4.cRate[c], c4.cLen[c], o.tRate, o.tLen);
         if (Number.isFinite(closeness) && (!out.closest || closeness > out.closest.closeness)) {
           out.closest = { family: f, channel: c, cRate: c4.cRate[c], cLen: c4.cLen[c], closeness };

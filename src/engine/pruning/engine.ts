@@ -73,7 +73,7 @@ export class PruningEngine implements PruningHooks {
   constructor(
     private readonly model: Model,
     private readonly config: PruneConfig,
-    totalSteps: number,
+    private readonly totalSteps: number,
     private readonly pruner: Pruner,
     private readonly emit: (e: EngineEvent) => void,
   ) {
@@ -253,7 +253,7 @@ export class PruningEngine implements PruningHooks {
     const sr = this.config.schedule === 'sr';
     const eps = this.pruner.halfSpaceEps;
     const halfSpace = eps !== undefined && this.snapshot ? { eps, snapshot: this.snapshot } : null;
-    const inputs = decayInputs(this.st, step, this.N, sr || halfSpace !== null);
+    const inputs = decayInputs(this.st, step, this.N, sr || halfSpace !== null, this.totalSteps);
     const srDecaying = sr && inputs.some((i) => i.mode === 'decay');
     const layout = criteriaLayout(inputs, withNorms || srDecaying);
     return { model: this.model, inputs, layout, sr: sr ? { tRate: this.config.tRate, tLen: this.config.tLen, lr } : null, halfSpace, grads };
@@ -284,7 +284,7 @@ export class PruningEngine implements PruningHooks {
     pending?.dispose();
     const crit = criteriaView(layout, data, this.fams.length);
 
-    const t = applyCriteria(this.st, crit, { step, N: this.N, sr, tRate: this.config.tRate, tLen: this.config.tLen });
+    const t = applyCriteria(this.st, crit, { step, N: this.N, sr, tRate: this.config.tRate, tLen: this.config.tLen, totalSteps: this.totalSteps });
     if (t.closest && (!this.closest || t.closest.closeness > this.closest.closeness)) this.closest = t.closest;
     // Family by family, releases before removals, as the log has always been ordered.
     this.fams.forEach((fam, f) => {

@@ -60,6 +60,7 @@ export const CRITERIA_SHADER: RawShader = {
   key: 'dpm-criteria',
   code: `
 // th: tRate, tLen, eps, lr (of the update just applied); a: gBase, dBase, pBase, tmpBase; b: famBase, memBase, stateChanBase, scalesBase; c: level list.
+// A channel's state: kind (0 alive, 1 decaying and judged by SR, 2 removed, 3 decaying, not judged: srJudges), target, prev, linit.
 struct U { th: vec4<f32>, a: vec4<i32>, b: vec4<i32>, c: vec4<i32> };
 @group(0) @binding(0) var<storage, read> tab: array<i32>;
 @group(0) @binding(1) var<storage, read_write> st: array<f32>;
@@ -125,7 +126,7 @@ fn familySum(base: i32, f: i32, ms: i32, mc: i32, c: i32, outOnly: bool, wmode: 
       let kind = st[sb];
       let norm = sc[tmp + 2 * ch];
       let g = sc[tmp + 2 * ch + 1];
-      let dec = kind == 1.0;
+      let dec = kind == 1.0 || kind == 3.0;
       let toTarget = st[sb + 1] / max(norm, 1e-30);
       var cRate = 0.0;
       var cLen = 0.0;
@@ -135,7 +136,7 @@ fn familySum(base: i32, f: i32, ms: i32, mc: i32, c: i32, outOnly: bool, wmode: 
         let prev = st[sb + 2];
         cRate = (norm - prev) / max(g * u.th.w, 1e-30);
         cLen = (g * st[sb + 3]) / max(meanAlive * prev, 1e-30);
-        rel = dec && cRate > u.th.x && cLen > u.th.y;
+        rel = kind == 1.0 && cRate > u.th.x && cLen > u.th.y;
       }
       var cross = false;
       if (hs) {

@@ -149,7 +149,7 @@ export class WebGpuDpmHooks {
       state.set([modes[f], sr ? 1 : 0, halfSpace ? 1 : 0, critAt.get(f) ?? -1], 4 * f);
       const cb = t.families[f].chanBase;
       for (let c = 0; c < inp.alive.length; c++) {
-        const kind = inp.alive[c] ? 0 : inp.dec[c] ? 1 : 2;
+        const kind = inp.alive[c] ? 0 : inp.dec[c] ? (inp.judged[c] ? 1 : 3) : 2;
         state.set([kind, inp.target[c], inp.prev[c], inp.linit[c]], sl.chans + 4 * (cb + c));
         // Alive and removed channels' scales are known here; the criteria pass writes the rest.
         state[sl.scales + cb + c] = inp.alive[c];
