@@ -8,7 +8,7 @@ import type { Dataset } from '../src/engine/data/types';
 import { pruneConfigSchema, trainConfigSchema } from '../src/engine/experiment';
 import { buildModelDef, disposeModel, initParams, param } from '../src/engine/models';
 import { createPruning } from '../src/engine/pruning';
-import { DECAYING, srCriteria } from '../src/engine/pruning/decay-state';
+import { DECAYING, srCriteria, srJudges } from '../src/engine/pruning/decay-state';
 import { groupL2, trainedMembers } from '../src/engine/pruning/groups';
 import type { PruningHooks } from '../src/engine/pruning/types';
 import { learningRate } from '../src/engine/train/lr-schedule';
@@ -34,6 +34,8 @@ interface Setting {
 interface Tally {
   decaying: number;
   passing: number;
+  /** Of those, passing at a step where SR judges them (srJudges: first half of the decay, not the run's last N steps). */
+  judged: number;
   oldMax: number;
 }
 
@@ -56,6 +58,7 @@ async function tally(ds: Dataset, s: Setting, images: number, batch: number): Pr
   const hooks = createPruning({ model, config: prune, totalSteps: total, emit: () => undefined });
   const opt = new SgdMomentum(train.momentum, train.weightDecay);
   const passing = new Set<string>();
+  const judged = new Set<string>();
   const seen = new Set<string>();
   let oldMax = -Infinity;
   let before = new Map<string, tf.Tensor>();
@@ -94,7 +97,10 @@ async function tally(ds: Dataset, s: Setting, images: number, batch: number): Pr
           // The first hypothesis, against the target norm as it was computed then.
           oldMax = Math.max(oldMax, (xs[c] - Math.max(0, s.N - n + 1) * (linit / s.N)) / (linit / s.N));
           seen.add(key);
-          if (c2.cRate > shipped.tRate && c2.cLen > shipped.tLen) passing.add(key);
+          if (c2.cRate > shipped.tRate && c2.cLen > shipped.tLen) {
+            passing.add(key);
+            if (srJudges(n, s.N, step, total)) judged.add(key);
+          }
         });
       }
       await hooks.afterUpdate(step, grads, lr);
@@ -111,7 +117,7 @@ async function tally(ds: Dataset, s: Setting, images: number, batch: number): Pr
   hooks.dispose();
   opt.dispose();
   disposeModel(model);
-  return { decaying: seen.size, passing: passing.size, oldMax };
+  return { decaying: seen.size, passing: passing.size, judged: judged.size, oldMax };
 }
 
 async function dataset(quick: boolean): Promise<{ ds: Dataset; name: string }> {
@@ -136,6 +142,7 @@ export async function run(opts: BenchOptions): Promise<FigureInput[]> {
     const variant = `lr ${s.lr}, N ${s.N}`;
     const note = `${name}, ${images} images, batch ${batch}, 2 epochs, one point at 40 % to 50 % FLOPs, seed 1`;
     out.push({ figure: 'channels passing the default SR thresholds', value: t.passing, unit: `of ${t.decaying} decaying`, model: 'tiny', batch, variant, note });
+    out.push({ figure: 'channels passing them where SR judges', value: t.judged, unit: `of ${t.decaying} decaying`, model: 'tiny', batch, variant, note });
     out.push({ figure: 'largest old C_rate (regrowth / L_s)', value: t.oldMax, unit: 'decay steps', model: 'tiny', batch, variant, note });
   }
   return out;
