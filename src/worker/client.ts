@@ -51,8 +51,13 @@ export async function readDataFiles(files: readonly File[]): Promise<DataFile[]>
   return Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
 }
 
-export function createEngineClient(handlers: EngineClientHandlers): EngineClient {
-  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'dpm-engine' });
+/** What the client needs of a Worker (tests give it one end of a MessageChannel). */
+export type EngineWorker = Pick<Worker, 'postMessage' | 'addEventListener' | 'removeEventListener' | 'terminate'>;
+
+const engineWorker = (): EngineWorker => new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'dpm-engine' });
+
+export function createEngineClient(handlers: EngineClientHandlers, makeWorker: () => EngineWorker = engineWorker): EngineClient {
+  const worker = makeWorker();
   const remote = Comlink.wrap<EngineApi>(worker);
   let crashed: string | null = null;
   let disposed = false;
@@ -90,6 +95,12 @@ export function createEngineClient(handlers: EngineClientHandlers): EngineClient
     });
   };
 
+  // start() waits for its listener to be installed before the worker's start() creates the
+  // run's control; a Stop pressed in that window would reach a worker with no run and be lost,
+  // so it is held here and sent right after start (the worker handles messages in order).
+  let starting = false;
+  let stopWhileStarting = false;
+
   const listenerFor = (runId: string | null) => Comlink.proxy((events: EngineEvent[]) => handlers.onEvents(runId, events));
   const idle = listenerFor(null);
   void call(() => remote.listen(idle)).catch(() => undefined);
@@ -109,17 +120,27 @@ export function createEngineClient(handlers: EngineClientHandlers): EngineClient
     importRunWeights: (runId, config, expectSha256) => call(() => remote.importRunWeights({ runId, pageUrl: document.baseURI, config, expectSha256 })),
     clearWeights: () => call(() => remote.clearWeights()),
     async start(req) {
-      await call(() => remote.listen(listenerFor(req.runId)));
+      starting = true;
+      stopWhileStarting = false;
       try {
+        await call(() => remote.listen(listenerFor(req.runId)));
         const pageUrl = req.pageUrl ?? (typeof document !== 'undefined' ? document.baseURI : undefined);
-        return await call(() => remote.start({ ...req, pageUrl }));
+        const running = call(() => remote.start({ ...req, pageUrl }));
+        starting = false;
+        if (stopWhileStarting) void call(() => remote.stop()).catch(() => undefined);
+        return await running;
       } finally {
+        starting = false;
         if (crashed === null && !disposed) void call(() => remote.listen(idle)).catch(() => undefined);
       }
     },
     pause: () => call(() => remote.pause()),
     resume: () => call(() => remote.resume()),
-    stop: () => call(() => remote.stop()),
+    stop() {
+      if (!starting) return call(() => remote.stop());
+      stopWhileStarting = true;
+      return Promise.resolve();
+    },
     exportModel: (req) => call(() => remote.exportModel(req)),
     get crashed() {
       return crashed !== null;
