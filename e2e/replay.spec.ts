@@ -1,30 +1,13 @@
 import { expect, test, type Locator } from '@playwright/test';
-import type { EngineEvent } from '../src/engine/events';
 import { defaultExperiment } from '../src/engine/experiment';
 import { runFileFromRun, serializeRunFile } from '../src/persist/run-file';
-import { sampleLog } from '../src/store/testLog';
+import { sampleLogWithDamage } from '../src/store/testLog';
 import { collectPageErrors } from './helpers';
 
 // A 40-step run (pruning point at step 10, a rectification at 14, a removal at 20) whose
 // pruning point settles its damage at step 25, imported as a file: no training needed.
 function runFile(): Buffer {
-  const log = sampleLog(40, 10);
-  const at = log.findIndex((e) => e.type === 'step' && e.step === 25);
-  const damage: EngineEvent = {
-    type: 'damage',
-    step: 10,
-    schedule: 'sr',
-    channels: 2,
-    window: 10,
-    lossBefore: 0.5,
-    peakRise: 0.2,
-    peakStep: 13,
-    tolerance: 0.05,
-    recoverySteps: 8,
-    accBefore: 0.4,
-    accAfter: 0.35,
-  };
-  const events = [...log.slice(0, at), damage, ...log.slice(at)];
+  const events = sampleLogWithDamage();
   // The config the log was made with: one SP+SR point at round(0.25 * 40) = 10, N = 10.
   const base = defaultExperiment();
   const config = { ...base, prune: { ...base.prune, schedule: 'sr' as const, startAt: 0.25, points: 1, decaySteps: 10 } };

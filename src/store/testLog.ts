@@ -45,3 +45,26 @@ export function sampleLog(steps = 40, stepsPerEpoch = 10): EngineEvent[] {
   log.push({ type: 'status', phase: 'done', message: 'finished', progress: 1 });
   return log;
 }
+
+/** The damage event of sampleLog's step-10 pruning point (SP+SR, N = 10). */
+export const SAMPLE_DAMAGE: Extract<EngineEvent, { type: 'damage' }> = {
+  type: 'damage',
+  step: 10,
+  schedule: 'sr',
+  channels: 2,
+  window: 10,
+  lossBefore: 0.5,
+  peakRise: 0.2,
+  peakStep: 13,
+  tolerance: 0.05,
+  recoverySteps: 8,
+  accBefore: 0.4,
+  accAfter: 0.35,
+};
+
+/** sampleLog(40, 10) with the step-10 pruning point's damage settling at step 25, as the engine logs it. */
+export function sampleLogWithDamage(): EngineEvent[] {
+  const log = sampleLog(40, 10);
+  const at = log.findIndex((e) => e.type === 'step' && e.step === 25);
+  return [...log.slice(0, at), SAMPLE_DAMAGE, ...log.slice(at)];
+}

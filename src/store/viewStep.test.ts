@@ -1,33 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../engine/events';
 import { defaultExperiment } from '../engine/experiment';
-import { replayLog, type DamageEvent } from './runReducer';
+import { replayLog } from './runReducer';
 import { createRunsStore } from './runsStore';
 import { toArray } from './series';
-import { sampleLog } from './testLog';
+import { SAMPLE_DAMAGE, sampleLog, sampleLogWithDamage } from './testLog';
 import { derivedAtStep, eventsUpTo, isReplayable, lastTimelineStep, nextPlayStep } from './viewStep';
 
-const damage: DamageEvent = {
-  type: 'damage',
-  step: 10,
-  schedule: 'sr',
-  channels: 2,
-  window: 10,
-  lossBefore: 0.5,
-  peakRise: 0.2,
-  peakStep: 13,
-  tolerance: 0.05,
-  recoverySteps: 8,
-  accBefore: 0.4,
-  accAfter: 0.35,
-};
-
-/** sampleLog with the step-10 pruning point's damage settling at step 25, as the engine logs it. */
-function logWithDamage(): EngineEvent[] {
-  const log = sampleLog(40, 10);
-  const at = log.findIndex((e) => e.type === 'step' && e.step === 25);
-  return [...log.slice(0, at), damage, ...log.slice(at)];
-}
+const damage = SAMPLE_DAMAGE;
+const logWithDamage = sampleLogWithDamage;
 
 describe('eventsUpTo', () => {
   it('keeps exactly the events whose timeline step is <= the cursor, in log order', () => {

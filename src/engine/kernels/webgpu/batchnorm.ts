@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MAX_WORKGROUPS_PER_DIMENSION } from './backend-internals';
-import { makeExclusive, rawDispatch, rawOutput, type RawShader } from './raw';
+import { cachedShader, makeExclusive, rawDispatch, rawOutput, type RawShader } from './raw';
 
 /**
  * Training-mode batch norm (+ optional ReLU) on WebGPU in a few dispatches, where tfjs's
@@ -102,13 +102,6 @@ function bindings(names: Array<[string, boolean]>): string {
   return names.map(([n, w], i) => binding(i, n, w ? 'read_write' : 'read')).join('\n');
 }
 
-const shaders = new Map<string, RawShader>();
-function shader(key: string, build: () => string): RawShader {
-  let s = shaders.get(key);
-  if (!s) shaders.set(key, (s = { key, code: build() }));
-  return s;
-}
-
 // ---- statistics ---------------------------------------------------------------------------
 
 // The reduction workgroup: lane (rl, cl) = (row lane, channel lane); channel c = wg.x*16 + cl;
@@ -159,7 +152,7 @@ fn chan(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
 
 function statsReduceShader(direct: boolean, running: boolean): RawShader {
   const key = `bn-stats-${direct ? 'direct' : 'partial'}${running ? '-running' : ''}`;
-  return shader(key, () => {
+  return cachedShader(key, () => {
     const bufs: Array<[string, boolean]> = [['x', false], ...(direct ? [...STATS_OUTPUTS, ...(running ? RUNNING : [])] : ([['partial', true]] as Array<[string, boolean]>))];
     return `
 ${STATS_UNIFORMS}
@@ -201,7 +194,7 @@ ${CHAN}
 }
 
 function statsCombineShader(running: boolean): RawShader {
-  return shader(`bn-stats-combine${running ? '-running' : ''}`, () => {
+  return cachedShader(`bn-stats-combine${running ? '-running' : ''}`, () => {
     const bufs: Array<[string, boolean]> = [['partial', false], ...STATS_OUTPUTS, ...(running ? RUNNING : [])];
     return `
 ${STATS_UNIFORMS}
@@ -249,19 +242,29 @@ function batchStats(x: tf.Tensor, g: Geometry, opts: BnTrainOptions): { mean: tf
 
 // ---- normalize ----------------------------------------------------------------------------
 
-const FLAT_UNIFORMS = 'struct U { total: u32, c: u32, invM: f32 };';
-const FLAT_INDEX = `
+/**
+ * A one-invocation-per-element program over an [m, c] tensor: its buffers, the uniforms
+ * (total, c, 1/m) and `body`, which sees the flat index `i` and the channel `c`.
+ */
+function flatShader(bufs: Array<[string, boolean]>, body: string): string {
+  return `
+struct U { total: u32, c: u32, invM: f32 };
+${bindings(bufs)}
+@group(0) @binding(${bufs.length}) var<uniform> u: U;
+@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.y * nwg.x * ${WG}u + gid.x;
   if (i >= u.total) { return; }
-  let c = i % u.c;`;
-const FLAT_MAIN = `@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)`;
+  let c = i % u.c;
+${body}
+}`;
+}
 
 function flatUniforms(g: Geometry) {
   return [u32(g.m * g.c), u32(g.c), f32(1 / g.m)];
 }
 
 function normalizeShader(relu: boolean): RawShader {
-  return shader(`bn-normalize${relu ? '-relu' : ''}`, () => {
+  return cachedShader(`bn-normalize${relu ? '-relu' : ''}`, () => {
     const bufs: Array<[string, boolean]> = [
       ['x', false],
       ['norm', false],
@@ -269,15 +272,11 @@ function normalizeShader(relu: boolean): RawShader {
       ['beta', false],
       ['y', true],
     ];
-    return `
-${FLAT_UNIFORMS}
-${bindings(bufs)}
-@group(0) @binding(${bufs.length}) var<uniform> u: U;
-${FLAT_MAIN} {
-  ${FLAT_INDEX}
-  let v = (x[i] - norm[c]) * norm[u.c + c] * gamma[c] + beta[c];
-  y[i] = ${relu ? 'max(v, 0.0)' : 'v'};
-}`;
+    return flatShader(
+      bufs,
+      `  let v = (x[i] - norm[c]) * norm[u.c + c] * gamma[c] + beta[c];
+  y[i] = ${relu ? 'max(v, 0.0)' : 'v'};`,
+    );
   });
 }
 
@@ -295,7 +294,7 @@ const GRAD_UNIFORMS = 'struct U { m: u32, c: u32, rows: u32 };';
 const maskedDy = (relu: boolean) => (relu ? 'select(0.0, dy[i], y[i] > 0.0)' : 'dy[i]');
 
 function gradReduceShader(direct: boolean, relu: boolean): RawShader {
-  return shader(`bn-grad-${direct ? 'direct' : 'partial'}${relu ? '-relu' : ''}`, () => {
+  return cachedShader(`bn-grad-${direct ? 'direct' : 'partial'}${relu ? '-relu' : ''}`, () => {
     const bufs: Array<[string, boolean]> = [
       ['x', false],
       ['dy', false],
@@ -348,7 +347,7 @@ var<workgroup> acc: array<vec2<f32>, ${WG}>;
 }
 
 function gradCombineShader(): RawShader {
-  return shader('bn-grad-combine', () => {
+  return cachedShader('bn-grad-combine', () => {
     const bufs: Array<[string, boolean]> = [
       ['partial', false],
       ['dgamma', true],
@@ -393,7 +392,7 @@ function gradSums(x: tf.Tensor, dy: tf.Tensor, y: tf.Tensor | null, norm: tf.Ten
 }
 
 function gradInputShader(relu: boolean): RawShader {
-  return shader(`bn-grad-input${relu ? '-relu' : ''}`, () => {
+  return cachedShader(`bn-grad-input${relu ? '-relu' : ''}`, () => {
     const bufs: Array<[string, boolean]> = [
       ['x', false],
       ['dy', false],
@@ -404,16 +403,12 @@ function gradInputShader(relu: boolean): RawShader {
       ['dbeta', false],
       ['dx', true],
     ];
-    return `
-${FLAT_UNIFORMS}
-${bindings(bufs)}
-@group(0) @binding(${bufs.length}) var<uniform> u: U;
-${FLAT_MAIN} {
-  ${FLAT_INDEX}
-  let rs = norm[u.c + c];
+    return flatShader(
+      bufs,
+      `  let rs = norm[u.c + c];
   let xhat = (x[i] - norm[c]) * rs;
-  dx[i] = gamma[c] * rs * (${maskedDy(relu)} - (dbeta[c] + xhat * dgamma[c]) * u.invM);
-}`;
+  dx[i] = gamma[c] * rs * (${maskedDy(relu)} - (dbeta[c] + xhat * dgamma[c]) * u.invM);`,
+    );
   });
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MAX_STORAGE_BUFFERS, MAX_WORKGROUPS_PER_DIMENSION, type ProgramUniform } from './backend-internals';
-import { rawDispatch, tensorBindings, tensorCases, type RawShader } from './raw';
+import { cachedShader, rawDispatch, tensorBindings, tensorCases, type RawShader } from './raw';
 
 /**
  * Pass 1 of the batched DPM hooks: for many tensors at once, Q[q] = sum over s < S of
@@ -24,16 +24,11 @@ const MAX_TENSORS = MAX_STORAGE_BUFFERS - 1;
 const MAX_ENTRIES = 16;
 const WG = 64;
 
-const shaders = new Map<number, RawShader>();
-
 function reduceShader(k: number): RawShader {
-  let s = shaders.get(k);
-  if (s) return s;
-  const bindings = tensorBindings(k, 'read');
-  const cases = tensorCases(k, (i) => `return t${i}[i];`);
-  s = {
-    key: `dpm-reduce-${k}`,
-    code: `
+  return cachedShader(`dpm-reduce-${k}`, () => {
+    const bindings = tensorBindings(k, 'read');
+    const cases = tensorCases(k, (i) => `return t${i}[i];`);
+    return `
 struct U { head: vec4<i32>, e: array<vec4<i32>, ${2 * MAX_ENTRIES}> };
 ${bindings}
 @group(0) @binding(${k}) var<storage, read_write> sc: array<f32>;
@@ -70,10 +65,8 @@ ${cases}
     }
     sc[u.e[2 * j + 1].x + q] = acc;
   }
-}`,
-  };
-  shaders.set(k, s);
-  return s;
+}`;
+  });
 }
 
 /** Runs every entry, as few dispatches as the binding limit allows (entries sharing a tensor share its binding). */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MAX_STORAGE_BUFFERS, MAX_WORKGROUPS_PER_DIMENSION, type ProgramUniform } from './backend-internals';
-import { makeExclusive, rawDispatch, tensorBindings, tensorCases, type RawShader } from './raw';
+import { cachedShader, makeExclusive, rawDispatch, tensorBindings, tensorCases, type RawShader } from './raw';
 
 /**
  * The last pass of the batched DPM hooks: every scaled tensor, viewed as [S, I, O], is
@@ -21,16 +21,11 @@ export interface ScaleTarget {
 const MAX_TENSORS = MAX_STORAGE_BUFFERS - 1;
 const WG = 64;
 
-const shaders = new Map<number, RawShader>();
-
 function scaleShader(k: number): RawShader {
-  let s = shaders.get(k);
-  if (s) return s;
-  const bindings = tensorBindings(k, 'read_write');
-  const cases = tensorCases(k, (i) => `t${i}[i] = t${i}[i] * s;`);
-  s = {
-    key: `dpm-scale-${k}`,
-    code: `
+  return cachedShader(`dpm-scale-${k}`, () => {
+    const bindings = tensorBindings(k, 'read_write');
+    const cases = tensorCases(k, (i) => `t${i}[i] = t${i}[i] * s;`);
+    return `
 struct U { head: vec4<i32>, e: array<vec4<i32>, ${2 * MAX_TENSORS}> };
 ${bindings}
 @group(0) @binding(${k}) var<storage, read> sc: array<f32>;
@@ -62,10 +57,8 @@ ${cases}
     if (sO >= 0) { s = s * sc[sO + q % d.z]; }
     scaleAt(j, e, s);
   }
-}`,
-  };
-  shaders.set(k, s);
-  return s;
+}`;
+  });
 }
 
 /** Scales every target in place, 7 to a dispatch; a target sharing its buffer is un-shared first. */

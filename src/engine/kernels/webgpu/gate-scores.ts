@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MAX_STORAGE_BUFFERS, type ProgramUniform } from './backend-internals';
-import { makeExclusive, rawDispatch, tensorBindings, tensorCases, type RawShader } from './raw';
+import { cachedShader, makeExclusive, rawDispatch, tensorBindings, tensorCases, type RawShader } from './raw';
 
 /**
  * Gate Decorator's per-step score accumulation (pruning/gate.ts), batched: for every gate of a
@@ -31,14 +31,9 @@ const MAX_TERMS = Math.floor((MAX_STORAGE_BUFFERS - 1) / 2);
 const MAX_SEGMENTS = Math.floor(MAX_STORAGE_BUFFERS / 3);
 const WG = 64;
 
-const shaders = new Map<number, RawShader>();
-
 function gateShader(k: number): RawShader {
-  let s = shaders.get(k);
-  if (s) return s;
-  s = {
-    key: `gate-scores-${k}`,
-    code: `
+  return cachedShader(`gate-scores-${k}`, () => {
+    return `
 // head: segments, zero (see exact); seg: acc binding, first term, terms, C; start of each segment's invocations; term: gate, grad bindings.
 struct U { head: vec4<i32>, seg: array<vec4<i32>, ${MAX_SEGMENTS}>, start: vec4<i32>, term: array<vec4<i32>, ${MAX_TERMS}> };
 ${tensorBindings(k, 'read_write')}
@@ -74,10 +69,8 @@ fn exact(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) ^ u32(u.head.y)); 
     s = s + abs(exact(load(tm.x, c) * load(tm.y, c)));
   }
   store(sg.x, c, s);
-}`,
-  };
-  shaders.set(k, s);
-  return s;
+}`;
+  });
 }
 
 /** Adds every term into its accumulator, in order, in as few dispatches as the bindings allow. */

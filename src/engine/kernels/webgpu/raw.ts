@@ -21,6 +21,15 @@ export interface RawShader {
   code: string;
 }
 
+const shaders = new Map<string, RawShader>();
+
+/** The shader for `key`, its WGSL built once: programs generated per size share one source per key. */
+export function cachedShader(key: string, build: () => string): RawShader {
+  let s = shaders.get(key);
+  if (!s) shaders.set(key, (s = { key, code: build() }));
+  return s;
+}
+
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
 function pipelineFor(b: WebGpuBackendInternals, shader: RawShader): GPUComputePipeline {
